@@ -1,0 +1,59 @@
+// The blob port: object bytes as plain files, `<data>/<bucket>/<key>`, with internal state under
+// `<data>/.coffer/`. Writes go to a temp file on the same filesystem, are fsynced, then renamed into
+// place, so a reader never sees a partial object. Bodies are streams, never buffers.
+import type { Readable } from 'node:stream';
+import type { DigestName } from '../kernel/checksums.js';
+
+/** A fully written, fsynced temp file not yet visible as an object. */
+export interface TempBlob {
+  readonly path: string;
+  readonly size: number;
+  /** Digests computed while writing, by name (raw bytes). MD5 is always present. */
+  readonly digests: Partial<Record<DigestName, Buffer>>;
+}
+
+export interface WriteOptions {
+  /** Digests to compute in the same pass (MD5 is always computed). */
+  digests?: DigestName[];
+  /** If set, the body must be exactly this many bytes (IncompleteBody otherwise). */
+  expectedSize?: number;
+  /** Refuse bodies over this size (EntityTooLarge). */
+  maxSize?: number;
+}
+
+export interface BlobInfo {
+  size: number;
+  mtimeMs: number;
+}
+
+export interface BlobReader {
+  readonly size: number;
+  readonly mtimeMs: number;
+  /** A stream of bytes [start, end] inclusive; the reader closes its descriptor when the stream ends. */
+  stream(start?: number, end?: number): Readable;
+  close(): void;
+}
+
+export interface BlobStore {
+  /** Validates that a key can be a file path in this bucket (InvalidObjectName / KeyTooLongError otherwise). */
+  checkKey(key: string): void;
+  createBucket(bucket: string): Promise<void>;
+  /** Removes the bucket directory; it must hold nothing but empty directories. */
+  deleteBucket(bucket: string): Promise<void>;
+  /** Streams the body to a temp file, fsyncs it. Rejects (and leaves nothing) if the body stream errors. */
+  writeTemp(body: Readable, options?: WriteOptions): Promise<TempBlob>;
+  /** Renames a temp blob to be the object (creating parent directories); resolves the new file's mtime. */
+  commit(temp: TempBlob, bucket: string, key: string): Promise<BlobInfo>;
+  discard(temp: TempBlob): Promise<void>;
+  /** Opens the object's file; undefined if absent. */
+  open(bucket: string, key: string): Promise<BlobReader | undefined>;
+  stat(bucket: string, key: string): Promise<BlobInfo | undefined>;
+  /** Deletes the object's file and prunes parent directories left empty (never the bucket directory). */
+  delete(bucket: string, key: string): Promise<void>;
+  /** Multipart: parts are stored under .coffer/multipart/<uploadId>/. */
+  commitPart(temp: TempBlob, uploadId: string, partNumber: number): Promise<void>;
+  openPart(uploadId: string, partNumber: number): Promise<BlobReader | undefined>;
+  /** Concatenates parts (streamed, never held in memory) into a temp blob, computing the requested digests. */
+  assemble(uploadId: string, partNumbers: number[], options?: WriteOptions): Promise<TempBlob>;
+  deleteUpload(uploadId: string): Promise<void>;
+}
