@@ -1,5 +1,5 @@
 // The per-request context built once by the HTTP layer and handed to whichever surface claims the
-// request. It carries the raw pieces SigV4 needs (raw path and query, headers) untouched.
+// request (a kernel type so that feature surfaces can take it without depending on http/).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export interface RequestContext {
