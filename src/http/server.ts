@@ -1,0 +1,211 @@
+// The HTTP edge: one listener (HTTP or HTTPS) for every surface. It builds the RequestContext once,
+// stamps x-amz-request-id, hands the request to the surface that claims it, answers health checks,
+// turns transport-level failures (oversized headers, timeouts) into S3 errors, and drains on shutdown.
+import http from 'node:http';
+import https from 'node:https';
+import { readFileSync, watchFile, unwatchFile } from 'node:fs';
+import type { AddressInfo, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { RequestContext } from '../kernel/request-context.js';
+import { newRequestId } from '../kernel/ids.js';
+import type { Logger } from '../kernel/log.js';
+import { CofferError } from '../errors/error.js';
+import { s3ErrorXml } from '../errors/xml.js';
+
+/** A surface serves a request end to end (it writes the reply itself). */
+export type Surface = (ctx: RequestContext) => Promise<void>;
+
+export interface HttpServerOptions {
+  address: string;
+  port: number;
+  tls?: { certPath: string; keyPath: string };
+  log: Logger;
+  /** Picks the surface for a request; called after health/metrics paths are ruled out. */
+  route: (ctx: RequestContext) => Surface;
+  /** Extra unauthenticated GET endpoints (e.g. /metrics). */
+  ops?: Record<string, (ctx: RequestContext) => void>;
+  /** Max bytes of request headers (S3 allows 8 KiB; we allow 16 KiB, node's default). */
+  maxHeaderSize?: number;
+  /** An idle socket (no bytes either way) is closed after this many ms. */
+  idleTimeoutMs?: number;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  /** Stops accepting, lets in-flight requests finish (up to graceMs), then closes every socket. */
+  close(graceMs?: number): Promise<void>;
+}
+
+const hasCredentials = (ctx: RequestContext): boolean =>
+  ctx.headers.authorization !== undefined ||
+  ctx.rawQuery.includes('X-Amz-Signature=') ||
+  ctx.rawQuery.includes('Signature=');
+
+export async function startHttpServer(options: HttpServerOptions): Promise<RunningServer> {
+  const { log } = options;
+  let ready = false;
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
+  const sockets = new Set<Socket>();
+
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    const requestId = newRequestId();
+    const rawUrl = req.url ?? '/';
+    const q = rawUrl.indexOf('?');
+    const rawPath = q < 0 ? rawUrl : rawUrl.slice(0, q);
+    const rawQuery = q < 0 ? '' : rawUrl.slice(q + 1);
+    let query: URLSearchParams | undefined;
+    const ctx: RequestContext = {
+      requestId,
+      receivedAt: new Date(),
+      req,
+      res,
+      method: req.method ?? 'GET',
+      rawUrl,
+      rawPath,
+      rawQuery,
+      // Parsed lazily: most GETs on objects have no query at all.
+      get query() {
+        return (query ??= new URLSearchParams(rawQuery));
+      },
+      headers: req.headers,
+      remoteAddress: req.socket.remoteAddress ?? '',
+      secure: (req.socket as Partial<TLSSocket>).encrypted === true,
+      host: req.headers.host ?? '',
+    };
+    res.setHeader('x-amz-request-id', requestId);
+    res.setHeader('Server', 'Coffer');
+
+    if (ctx.method === 'GET' && !hasCredentials(ctx)) {
+      if (rawPath === '/health/live') return void plain(res, 200, 'ok\n');
+      if (rawPath === '/health/ready')
+        return void plain(res, ready ? 200 : 503, ready ? 'ready\n' : 'starting\n');
+      const op = options.ops?.[rawPath];
+      if (op) return void op(ctx);
+    }
+
+    inFlight++;
+    res.once('close', () => {
+      inFlight--;
+      if (inFlight === 0 && drained) drained();
+    });
+    let surface: Surface;
+    try {
+      surface = options.route(ctx);
+    } catch (err) {
+      return void fail(ctx, err, log);
+    }
+    surface(ctx).catch((err: unknown) => fail(ctx, err, log));
+  };
+
+  const server: http.Server = options.tls
+    ? https.createServer(
+        { ...readTls(options.tls), maxHeaderSize: options.maxHeaderSize ?? 16 * 1024 },
+        handler,
+      )
+    : http.createServer({ maxHeaderSize: options.maxHeaderSize ?? 16 * 1024 }, handler);
+
+  // Large uploads may legitimately take long: no overall request deadline, but an idle socket is
+  // closed (S3's RequestTimeout), and headers must arrive promptly.
+  server.requestTimeout = 0;
+  server.headersTimeout = 60_000;
+  server.keepAliveTimeout = 5_000;
+  server.setTimeout(options.idleTimeoutMs ?? 120_000, (socket: Socket) => {
+    socket.end(transportError('RequestTimeout'));
+    socket.destroy();
+  });
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  });
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (!socket.writable) return void socket.destroy();
+    const code = err.code === 'HPE_HEADER_OVERFLOW' ? 'RequestHeaderSectionTooLarge' : 'InvalidRequest';
+    socket.end(transportError(code));
+  });
+
+  if (options.tls) {
+    const tls = options.tls;
+    const reload = (): void => {
+      try {
+        (server as https.Server).setSecureContext(readTls(tls));
+        log.info('TLS certificate reloaded');
+      } catch (err) {
+        log.error('TLS certificate reload failed; keeping the previous one', { err });
+      }
+    };
+    watchFile(tls.certPath, { interval: 2000 }, reload);
+    watchFile(tls.keyPath, { interval: 2000 }, reload);
+    server.once('close', () => {
+      unwatchFile(tls.certPath);
+      unwatchFile(tls.keyPath);
+    });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.address, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  ready = true;
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const url = `${options.tls ? 'https' : 'http'}://${host}:${addr.port}`;
+
+  return {
+    url,
+    port: addr.port,
+    async close(graceMs = 30_000) {
+      ready = false;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      if (inFlight > 0) {
+        await Promise.race([
+          new Promise<void>((resolve) => (drained = resolve)),
+          new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref()),
+        ]);
+      }
+      for (const s of sockets) s.destroy();
+      await closed;
+    },
+  };
+}
+
+function readTls(tls: { certPath: string; keyPath: string }): { cert: Buffer; key: Buffer } {
+  return { cert: readFileSync(tls.certPath), key: readFileSync(tls.keyPath) };
+}
+
+function plain(res: http.ServerResponse, status: number, body: string): void {
+  res.writeHead(status, {
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+/** A raw HTTP/1.1 error reply for failures before a request object exists. */
+function transportError(code: 'RequestHeaderSectionTooLarge' | 'InvalidRequest' | 'RequestTimeout'): string {
+  const err = new CofferError(code);
+  const body = s3ErrorXml(err, '', newRequestId());
+  return (
+    `HTTP/1.1 ${err.status} ${http.STATUS_CODES[err.status] ?? ''}\r\n` +
+    `Content-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+  );
+}
+
+/** Last-resort error reply when a surface throws instead of answering. */
+function fail(ctx: RequestContext, err: unknown, log: Logger): void {
+  const e = err instanceof CofferError ? err : new CofferError('InternalError');
+  if (!(err instanceof CofferError)) log.error('unhandled error', { requestId: ctx.requestId, err });
+  const { res } = ctx;
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = ctx.method === 'HEAD' ? '' : s3ErrorXml(e, ctx.rawPath, ctx.requestId);
+  res.writeHead(e.status, { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
