@@ -123,6 +123,13 @@ export interface ListUploadsPage {
   nextUploadIdMarker?: string;
 }
 
+/** Fields of a bucket that change after creation; an explicit `undefined` removes the field. */
+export interface BucketPatch {
+  tags?: Tag[];
+  cors?: CorsRule[] | undefined;
+  policy?: string | undefined;
+}
+
 export interface BucketStore {
   /** Inserts; resolves false if the name is taken (by anyone). */
   create(bucket: BucketRecord): Promise<boolean>;
@@ -131,7 +138,8 @@ export interface BucketStore {
   list(tenantId?: string): Promise<BucketRecord[]>;
   /** Deletes the bucket row; resolves false if it did not exist. */
   delete(name: string): Promise<boolean>;
-  update(name: string, patch: Partial<Pick<BucketRecord, 'tags' | 'cors' | 'policy'>>): Promise<void>;
+  /** Changes the given fields; `cors: undefined` / `policy: undefined` remove them. NoSuchBucket if absent. */
+  update(name: string, patch: BucketPatch): Promise<void>;
 }
 
 export interface ObjectStore {
@@ -140,7 +148,10 @@ export interface ObjectStore {
   put(record: ObjectRecord): Promise<void>;
   /** Resolves false if there was no such row. */
   delete(bucket: string, key: string): Promise<boolean>;
-  /** One page in UTF-8 binary key order, O(log n) per returned entry: common prefixes are skipped past, not walked. */
+  /**
+   * One page in UTF-8 binary key order, O(log n) per returned entry: common prefixes are skipped past,
+   * not walked. Records in a page omit `parts` (no listing needs the part layout; `get` has it).
+   */
   list(query: ListObjectsQuery): Promise<ListObjectsPage>;
   /** True when the bucket has at least one object. */
   any(bucket: string): Promise<boolean>;
@@ -152,7 +163,7 @@ export interface MultipartStore {
   list(query: ListUploadsQuery): Promise<ListUploadsPage>;
   /** Inserts or replaces a part. */
   putPart(part: PartRecord): Promise<void>;
-  /** Parts in part-number order after `afterPartNumber`, at most `max` (+1 to tell truncation). */
+  /** Parts in part-number order after `afterPartNumber`, at most `max` (ask for one more to tell truncation). */
   listParts(uploadId: string, afterPartNumber: number, max: number): Promise<PartRecord[]>;
   /** Removes the upload and its part rows. */
   delete(uploadId: string): Promise<boolean>;

@@ -1,0 +1,525 @@
+// The SQLite MetaStore: one better-sqlite3 connection (WAL, synchronous=FULL), migrations applied
+// on open, every statement prepared once. Rows map to the port's records here; listings use the
+// shared seek walk (../listing.ts) over ordered primary-key range scans.
+/* eslint-disable @typescript-eslint/require-await --
+   better-sqlite3 is synchronous; `async` methods satisfy the async port and turn throws into rejections. */
+import Database from 'better-sqlite3';
+import { CofferError } from '../../errors/error.js';
+import { prefixSuccessor, seekList, startAfter } from '../listing.js';
+import type {
+  BucketRecord,
+  BucketStore,
+  ListObjectsPage,
+  ListObjectsQuery,
+  ListUploadsPage,
+  ListUploadsQuery,
+  MetaStore,
+  MultipartStore,
+  MultipartUploadRecord,
+  ObjectRecord,
+  ObjectStore,
+  PartRecord,
+} from '../ports.js';
+import { migrate } from './migrations.js';
+
+export interface SqliteMetaOptions {
+  /** Database file, e.g. `<data>/.coffer/index.db`; ':memory:' for tests. */
+  path: string;
+  /** Milliseconds to wait on a lock held by another connection (default 5000). */
+  busyTimeoutMs?: number;
+}
+
+/** Internal counters, for tests that prove listing cost without timing it. */
+export interface SqliteMetaCounters {
+  /** Range-scan statements started by listings. */
+  scans: number;
+  /** Rows read from listing scans. */
+  rows: number;
+}
+
+export interface SqliteMetaStore extends MetaStore {
+  /** The connection, for diagnostics (EXPLAIN QUERY PLAN) and bulk tooling; not for request paths. */
+  readonly db: Database.Database;
+  readonly counters: SqliteMetaCounters;
+  /** The SQL of every listing statement, so tests can EXPLAIN QUERY PLAN the real text. */
+  readonly listingSql: readonly string[];
+}
+
+interface BucketRow {
+  name: string;
+  tenant_id: string;
+  owner: string;
+  created_at: number;
+  region: string;
+  tags: string;
+  cors: string | null;
+  policy: string | null;
+}
+
+interface ObjectRow {
+  bucket: string;
+  key: string;
+  size: number;
+  etag: string;
+  last_modified: number;
+  headers: string;
+  user_metadata: string;
+  checksums: string;
+  checksum_type: string | null;
+  tags: string;
+  owner: string;
+  storage_class: string;
+  parts: string | null;
+  file_mtime_ms: number;
+}
+
+interface UploadRow {
+  upload_id: string;
+  bucket: string;
+  key: string;
+  initiated: number;
+  owner: string;
+  headers: string;
+  user_metadata: string;
+  tags: string;
+  checksum_algorithm: string | null;
+  checksum_type: string | null;
+  storage_class: string;
+}
+
+interface PartRow {
+  upload_id: string;
+  part_number: number;
+  size: number;
+  etag: string;
+  checksums: string | null;
+  last_modified: number;
+}
+
+// Most records carry empty maps and lists: skip the parser for them (GET/HEAD are hot paths).
+const parseJson = <T>(text: string): T => (text === '{}' ? {} : text === '[]' ? [] : JSON.parse(text)) as T;
+
+const OBJECT_COLUMNS =
+  'bucket, key, size, etag, last_modified, headers, user_metadata, checksums, checksum_type, tags, owner, storage_class, parts, file_mtime_ms';
+// Listings do not return the part layout: it can be large (10,000 parts) and no listing needs it.
+const LIST_COLUMNS = OBJECT_COLUMNS.replace(', parts,', ', NULL AS parts,');
+
+function toObject(r: ObjectRow): ObjectRecord {
+  const rec: ObjectRecord = {
+    bucket: r.bucket,
+    key: r.key,
+    size: r.size,
+    etag: r.etag,
+    lastModified: new Date(r.last_modified),
+    headers: parseJson(r.headers),
+    userMetadata: parseJson(r.user_metadata),
+    checksums: parseJson(r.checksums),
+    tags: parseJson(r.tags),
+    owner: r.owner,
+    storageClass: r.storage_class,
+    fileMtimeMs: r.file_mtime_ms,
+  };
+  if (r.checksum_type !== null) rec.checksumType = r.checksum_type as 'FULL_OBJECT' | 'COMPOSITE';
+  if (r.parts !== null) defineLazy(rec, 'parts', r.parts);
+  return rec;
+}
+
+/** Parses a JSON column on first access only (the part list is needed by few requests). */
+function defineLazy<T extends object>(target: T, prop: keyof T & string, text: string): void {
+  const settle = (value: unknown): void => {
+    Object.defineProperty(target, prop, { value, writable: true, enumerable: true, configurable: true });
+  };
+  Object.defineProperty(target, prop, {
+    enumerable: true,
+    configurable: true,
+    get(): unknown {
+      const value: unknown = JSON.parse(text);
+      settle(value);
+      return value;
+    },
+    set: settle,
+  });
+}
+
+function toBucket(r: BucketRow): BucketRecord {
+  const rec: BucketRecord = {
+    name: r.name,
+    tenantId: r.tenant_id,
+    owner: r.owner,
+    createdAt: new Date(r.created_at),
+    region: r.region,
+    tags: parseJson(r.tags),
+  };
+  if (r.cors !== null) rec.cors = parseJson(r.cors);
+  if (r.policy !== null) rec.policy = r.policy;
+  return rec;
+}
+
+function toUpload(r: UploadRow): MultipartUploadRecord {
+  const rec: MultipartUploadRecord = {
+    uploadId: r.upload_id,
+    bucket: r.bucket,
+    key: r.key,
+    initiated: new Date(r.initiated),
+    owner: r.owner,
+    headers: parseJson(r.headers),
+    userMetadata: parseJson(r.user_metadata),
+    tags: parseJson(r.tags),
+    storageClass: r.storage_class,
+  };
+  if (r.checksum_algorithm !== null)
+    rec.checksumAlgorithm = r.checksum_algorithm as NonNullable<MultipartUploadRecord['checksumAlgorithm']>;
+  if (r.checksum_type !== null) rec.checksumType = r.checksum_type as 'FULL_OBJECT' | 'COMPOSITE';
+  return rec;
+}
+
+function toPart(r: PartRow): PartRecord {
+  const rec: PartRecord = {
+    uploadId: r.upload_id,
+    partNumber: r.part_number,
+    size: r.size,
+    etag: r.etag,
+    lastModified: new Date(r.last_modified),
+  };
+  if (r.checksums !== null) rec.checksums = parseJson(r.checksums);
+  return rec;
+}
+
+/** Four variants of one ordered range scan: lower bound inclusive or not, upper bound or none. */
+interface ScanStatements {
+  gtLt: Database.Statement;
+  geLt: Database.Statement;
+  gt: Database.Statement;
+  ge: Database.Statement;
+}
+
+function prepareScans(db: Database.Database, select: string, order: string): ScanStatements {
+  const q = (lower: string, upper: boolean): Database.Statement =>
+    db.prepare(`${select} AND key ${lower} ? ${upper ? 'AND key < ?' : ''} ORDER BY ${order}`);
+  return { gtLt: q('>', true), geLt: q('>=', true), gt: q('>', false), ge: q('>=', false) };
+}
+
+export function openSqliteMeta(options: SqliteMetaOptions): SqliteMetaStore {
+  const db = new Database(options.path);
+  db.pragma('journal_mode = WAL');
+  // FULL: the WAL is fsynced at every commit, so an acknowledged write survives a power loss
+  // (NORMAL would only survive a process crash). Writes already pay an fsync for the object file.
+  db.pragma('synchronous = FULL');
+  db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
+  db.pragma('foreign_keys = ON');
+  migrate(db);
+
+  const counters: SqliteMetaCounters = { scans: 0, rows: 0 };
+  const scanRows = <R>(stmts: ScanStatements, fixed: unknown[]) =>
+    function* scan(from: string, inclusive: boolean, upper: string | undefined): Iterable<R> {
+      const stmt =
+        upper === undefined ? (inclusive ? stmts.ge : stmts.gt) : inclusive ? stmts.geLt : stmts.gtLt;
+      const args = upper === undefined ? [...fixed, from] : [...fixed, from, upper];
+      counters.scans++;
+      for (const row of stmt.iterate(...args) as IterableIterator<R>) {
+        counters.rows++;
+        yield row;
+      }
+    };
+
+  // --- buckets ---
+  const b = {
+    insert: db.prepare(
+      `INSERT INTO buckets (name, tenant_id, owner, created_at, region, tags, cors, policy)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING`,
+    ),
+    get: db.prepare('SELECT * FROM buckets WHERE name = ?'),
+    listAll: db.prepare('SELECT * FROM buckets ORDER BY name'),
+    listTenant: db.prepare('SELECT * FROM buckets WHERE tenant_id = ? ORDER BY name'),
+    delete: db.prepare('DELETE FROM buckets WHERE name = ?'),
+    setTags: db.prepare('UPDATE buckets SET tags = ? WHERE name = ?'),
+    setCors: db.prepare('UPDATE buckets SET cors = ? WHERE name = ?'),
+    setPolicy: db.prepare('UPDATE buckets SET policy = ? WHERE name = ?'),
+    exists: db.prepare('SELECT 1 FROM buckets WHERE name = ?').pluck(),
+  };
+  const updateBucket = db.transaction((name: string, patch: Parameters<BucketStore['update']>[1]): void => {
+    if (b.exists.get(name) === undefined) throw new CofferError('NoSuchBucket');
+    if (patch.tags !== undefined) b.setTags.run(JSON.stringify(patch.tags), name);
+    if ('cors' in patch) b.setCors.run(patch.cors === undefined ? null : JSON.stringify(patch.cors), name);
+    if ('policy' in patch) b.setPolicy.run(patch.policy ?? null, name);
+  });
+
+  const buckets: BucketStore = {
+    async create(r) {
+      const res = b.insert.run(
+        r.name,
+        r.tenantId,
+        r.owner,
+        r.createdAt.getTime(),
+        r.region,
+        JSON.stringify(r.tags),
+        r.cors === undefined ? null : JSON.stringify(r.cors),
+        r.policy ?? null,
+      );
+      return res.changes > 0;
+    },
+    async get(name) {
+      const row = b.get.get(name) as BucketRow | undefined;
+      return row && toBucket(row);
+    },
+    async list(tenantId) {
+      const rows = (tenantId === undefined ? b.listAll.all() : b.listTenant.all(tenantId)) as BucketRow[];
+      return rows.map(toBucket);
+    },
+    async delete(name) {
+      return b.delete.run(name).changes > 0;
+    },
+    async update(name, patch) {
+      updateBucket(name, patch);
+    },
+  };
+
+  // --- objects ---
+  const o = {
+    get: db.prepare(`SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND key = ?`),
+    put: db.prepare(
+      `INSERT INTO objects (${OBJECT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (bucket, key) DO UPDATE SET size = excluded.size, etag = excluded.etag,
+         last_modified = excluded.last_modified, headers = excluded.headers,
+         user_metadata = excluded.user_metadata, checksums = excluded.checksums,
+         checksum_type = excluded.checksum_type, tags = excluded.tags, owner = excluded.owner,
+         storage_class = excluded.storage_class, parts = excluded.parts,
+         file_mtime_ms = excluded.file_mtime_ms`,
+    ),
+    delete: db.prepare('DELETE FROM objects WHERE bucket = ? AND key = ?'),
+    any: db.prepare('SELECT 1 FROM objects WHERE bucket = ? LIMIT 1').pluck(),
+    // Without a delimiter one bounded statement suffices (maxKeys + 1 rows: the look-ahead).
+    pageGe: db.prepare(
+      `SELECT ${LIST_COLUMNS} FROM objects WHERE bucket = ? AND key >= ? ORDER BY key LIMIT ?`,
+    ),
+    pageGt: db.prepare(
+      `SELECT ${LIST_COLUMNS} FROM objects WHERE bucket = ? AND key > ? ORDER BY key LIMIT ?`,
+    ),
+    pageGeLt: db.prepare(
+      `SELECT ${LIST_COLUMNS} FROM objects WHERE bucket = ? AND key >= ? AND key < ? ORDER BY key LIMIT ?`,
+    ),
+    pageGtLt: db.prepare(
+      `SELECT ${LIST_COLUMNS} FROM objects WHERE bucket = ? AND key > ? AND key < ? ORDER BY key LIMIT ?`,
+    ),
+    scans: prepareScans(db, `SELECT ${LIST_COLUMNS} FROM objects WHERE bucket = ?`, 'key'),
+  };
+
+  const listObjects = (q: ListObjectsQuery): ListObjectsPage => {
+    const delimiter = q.delimiter === '' ? undefined : q.delimiter;
+    const start = startAfter(q.prefix, delimiter, q.after);
+    if (q.maxKeys <= 0 || start === undefined) return { objects: [], commonPrefixes: [], isTruncated: false };
+    if (delimiter === undefined) {
+      const upper = q.prefix === '' ? undefined : prefixSuccessor(q.prefix);
+      const stmt =
+        upper === undefined
+          ? start.inclusive
+            ? o.pageGe
+            : o.pageGt
+          : start.inclusive
+            ? o.pageGeLt
+            : o.pageGtLt;
+      const args = upper === undefined ? [q.bucket, start.from] : [q.bucket, start.from, upper];
+      counters.scans++;
+      const rows = stmt.all(...args, q.maxKeys + 1) as ObjectRow[];
+      counters.rows += rows.length;
+      const isTruncated = rows.length > q.maxKeys;
+      if (isTruncated) rows.length = q.maxKeys;
+      const objects = rows.map(toObject);
+      const page: ListObjectsPage = { objects, commonPrefixes: [], isTruncated };
+      const lastRow = objects[objects.length - 1];
+      if (lastRow) page.last = lastRow.key;
+      return page;
+    }
+    const res = seekList<ObjectRow>({
+      prefix: q.prefix,
+      delimiter,
+      max: q.maxKeys,
+      start,
+      scan: scanRows<ObjectRow>(o.scans, [q.bucket]),
+    });
+    const page: ListObjectsPage = {
+      objects: res.rows.map(toObject),
+      commonPrefixes: res.commonPrefixes,
+      isTruncated: res.isTruncated,
+    };
+    if (res.last) page.last = 'row' in res.last ? res.last.row.key : res.last.prefix;
+    return page;
+  };
+
+  const objects: ObjectStore = {
+    async get(bucket, key) {
+      const row = o.get.get(bucket, key) as ObjectRow | undefined;
+      return row && toObject(row);
+    },
+    async put(r) {
+      o.put.run(
+        r.bucket,
+        r.key,
+        r.size,
+        r.etag,
+        r.lastModified.getTime(),
+        JSON.stringify(r.headers),
+        JSON.stringify(r.userMetadata),
+        JSON.stringify(r.checksums),
+        r.checksumType ?? null,
+        JSON.stringify(r.tags),
+        r.owner,
+        r.storageClass,
+        r.parts === undefined ? null : JSON.stringify(r.parts),
+        r.fileMtimeMs,
+      );
+    },
+    async delete(bucket, key) {
+      return o.delete.run(bucket, key).changes > 0;
+    },
+    async list(q) {
+      return listObjects(q);
+    },
+    async any(bucket) {
+      return o.any.get(bucket) !== undefined;
+    },
+  };
+
+  // --- multipart ---
+  const UPLOAD_COLUMNS =
+    'upload_id, bucket, key, initiated, owner, headers, user_metadata, tags, checksum_algorithm, checksum_type, storage_class';
+  const m = {
+    insert: db.prepare(`INSERT INTO uploads (${UPLOAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    get: db.prepare(`SELECT ${UPLOAD_COLUMNS} FROM uploads WHERE upload_id = ?`),
+    delete: db.prepare('DELETE FROM uploads WHERE upload_id = ?'),
+    deleteParts: db.prepare('DELETE FROM parts WHERE upload_id = ?'),
+    any: db.prepare('SELECT 1 FROM uploads WHERE bucket = ? LIMIT 1').pluck(),
+    putPart: db.prepare(
+      `INSERT INTO parts (upload_id, part_number, size, etag, checksums, last_modified) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (upload_id, part_number) DO UPDATE SET size = excluded.size, etag = excluded.etag,
+         checksums = excluded.checksums, last_modified = excluded.last_modified`,
+    ),
+    listParts: db.prepare(
+      'SELECT * FROM parts WHERE upload_id = ? AND part_number > ? ORDER BY part_number LIMIT ?',
+    ),
+    // The rest of one key's uploads after a (initiated, upload_id) position: ListMultipartUploads'
+    // upload-id-marker. Uploads of a key are ordered by initiation, then id for equal times.
+    sameKeyAfter: db.prepare(
+      `SELECT ${UPLOAD_COLUMNS} FROM uploads WHERE bucket = ? AND key = ?
+       AND (initiated > ? OR (initiated = ? AND upload_id > ?)) ORDER BY initiated, upload_id`,
+    ),
+    scans: prepareScans(
+      db,
+      `SELECT ${UPLOAD_COLUMNS} FROM uploads WHERE bucket = ?`,
+      'key, initiated, upload_id',
+    ),
+  };
+  const deleteUpload = db.transaction((uploadId: string): boolean => {
+    m.deleteParts.run(uploadId);
+    return m.delete.run(uploadId).changes > 0;
+  });
+
+  const listUploads = (q: ListUploadsQuery): ListUploadsPage => {
+    const delimiter = q.delimiter === '' ? undefined : q.delimiter;
+    let start = startAfter(q.prefix, delimiter, q.keyMarker);
+    let head: Iterable<UploadRow> | undefined;
+    // upload-id-marker counts only with key-marker: uploads of key-marker after that upload come
+    // first (S3: "uploads for key-marker with ids after upload-id-marker"); unknown ids add none.
+    if (q.keyMarker !== undefined && q.uploadIdMarker !== undefined && start && !start.inclusive) {
+      const marker = m.get.get(q.uploadIdMarker) as UploadRow | undefined;
+      if (marker && marker.bucket === q.bucket && marker.key === q.keyMarker) {
+        head = m.sameKeyAfter.iterate(
+          q.bucket,
+          marker.key,
+          marker.initiated,
+          marker.initiated,
+          marker.upload_id,
+        ) as IterableIterator<UploadRow>;
+      }
+    }
+    if (q.maxUploads <= 0) start = undefined;
+    const res = seekList<UploadRow>({
+      prefix: q.prefix,
+      delimiter,
+      max: q.maxUploads,
+      start,
+      scan: scanRows<UploadRow>(m.scans, [q.bucket]),
+      ...(head ? { head } : {}),
+    });
+    const page: ListUploadsPage = {
+      uploads: res.rows.map(toUpload),
+      commonPrefixes: res.commonPrefixes,
+      isTruncated: res.isTruncated,
+    };
+    if (res.last) {
+      if ('row' in res.last) {
+        page.nextKeyMarker = res.last.row.key;
+        page.nextUploadIdMarker = res.last.row.upload_id;
+      } else {
+        page.nextKeyMarker = res.last.prefix;
+      }
+    }
+    return page;
+  };
+
+  const multipart: MultipartStore = {
+    async create(u) {
+      m.insert.run(
+        u.uploadId,
+        u.bucket,
+        u.key,
+        u.initiated.getTime(),
+        u.owner,
+        JSON.stringify(u.headers),
+        JSON.stringify(u.userMetadata),
+        JSON.stringify(u.tags),
+        u.checksumAlgorithm ?? null,
+        u.checksumType ?? null,
+        u.storageClass,
+      );
+    },
+    async get(uploadId) {
+      const row = m.get.get(uploadId) as UploadRow | undefined;
+      return row && toUpload(row);
+    },
+    async list(q) {
+      return listUploads(q);
+    },
+    async putPart(p) {
+      m.putPart.run(
+        p.uploadId,
+        p.partNumber,
+        p.size,
+        p.etag,
+        p.checksums === undefined ? null : JSON.stringify(p.checksums),
+        p.lastModified.getTime(),
+      );
+    },
+    async listParts(uploadId, afterPartNumber, max) {
+      return (m.listParts.all(uploadId, afterPartNumber, Math.max(0, max)) as PartRow[]).map(toPart);
+    },
+    async delete(uploadId) {
+      return deleteUpload(uploadId);
+    },
+    async any(bucket) {
+      return m.any.get(bucket) !== undefined;
+    },
+  };
+
+  const listingSql = [
+    o.pageGe,
+    o.pageGt,
+    o.pageGeLt,
+    o.pageGtLt,
+    ...(Object.values(o.scans) as Database.Statement[]),
+    ...(Object.values(m.scans) as Database.Statement[]),
+    m.sameKeyAfter,
+  ].map((st: Database.Statement) => st.source);
+
+  return {
+    db,
+    counters,
+    listingSql,
+    buckets,
+    objects,
+    multipart,
+    async close() {
+      if (db.open) db.close();
+    },
+  };
+}
