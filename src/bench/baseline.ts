@@ -1,0 +1,356 @@
+// The benchmark's baseline: a minimal node:http object server that does only the durable work
+// Coffer must do (PUT: stream to a temp file with MD5, fsync, rename; GET: stream the file; HEAD and a
+// ListObjectsV2 page from memory) with no auth, no index, no XML library. Run: baseline.js --port 0 --data DIR.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+interface Meta {
+  size: number;
+  etag: string; // quoted
+  mtime: Date;
+  lastModified: string; // RFC 7231, precomputed: HEAD/GET answer from memory
+  iso: string; // ISO 8601, precomputed for listings
+  contentType: string;
+}
+
+interface Bucket {
+  objects: Map<string, Meta>;
+  /** Sorted keys for listing, rebuilt lazily after writes. */
+  sorted: string[] | null;
+}
+
+// Bodies up to this size are read with one fs.read into one buffer: the callback API with a plain
+// descriptor is several times cheaper than a stream for small files (FIELD-NOTES).
+const SMALL_READ = 256 * 1024;
+// Queue at most this much of a PUT body in memory before pausing the socket (backpressure).
+const WRITE_HIGH_WATER = 8 * 1024 * 1024;
+
+export function createBaseline(dataDir: string): http.Server {
+  const tmpDir = path.join(dataDir, '.tmp');
+  fs.mkdirSync(tmpDir, { recursive: true });
+  const buckets = new Map<string, Bucket>();
+  const knownDirs = new Set<string>([dataDir]);
+  let tmpSeq = 0;
+
+  const ensureDir = (dir: string, cb: (err: NodeJS.ErrnoException | null) => void): void => {
+    if (knownDirs.has(dir)) return cb(null);
+    fs.mkdir(dir, { recursive: true }, (err) => {
+      if (!err) knownDirs.add(dir);
+      cb(err);
+    });
+  };
+
+  const fail = (res: http.ServerResponse, status: number, msg: string): void => {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.writeHead(status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(msg) });
+    res.end(msg);
+  };
+
+  const putObject = (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    b: Bucket,
+    bucket: string,
+    key: string,
+  ): void => {
+    const finalPath = path.join(dataDir, bucket, key);
+    const tmpPath = path.join(tmpDir, `${process.pid}.${++tmpSeq}`);
+    const hash = createHash('md5');
+    const queue: Buffer[] = [];
+    let queued = 0;
+    let size = 0;
+    let fd = -1;
+    let writing = false;
+    let ended = false;
+    let failed = false;
+    let finished = false;
+
+    const abort = (err: Error): void => {
+      if (failed) return;
+      failed = true;
+      if (fd >= 0) fs.close(fd, () => fs.unlink(tmpPath, () => undefined));
+      req.resume();
+      fail(res, 500, err.message);
+    };
+    // Chunks are coalesced into one writev per round trip to the thread pool, and hashed on arrival,
+    // so hashing on the main thread overlaps with the previous write running on the pool.
+    const pump = (): void => {
+      if (failed || writing || fd < 0) return;
+      if (queue.length > 0) {
+        const bufs = queue.splice(0, queue.length);
+        queued = 0;
+        writing = true;
+        fs.writev(fd, bufs, (err) => {
+          writing = false;
+          if (err) return abort(err);
+          if (req.isPaused() && !ended) req.resume();
+          pump();
+        });
+        return;
+      }
+      if (ended && !finished) {
+        finished = true;
+        fs.fsync(fd, (err) => {
+          if (err) return abort(err);
+          fs.close(fd, (err2) => {
+            fd = -1;
+            if (err2) return abort(err2);
+            ensureDir(path.dirname(finalPath), (err3) => {
+              if (err3) return abort(err3);
+              fs.rename(tmpPath, finalPath, (err4) => {
+                if (err4) return abort(err4);
+                const mtime = new Date();
+                const etag = `"${hash.digest('hex')}"`;
+                b.objects.set(key, {
+                  size,
+                  etag,
+                  mtime,
+                  lastModified: mtime.toUTCString(),
+                  iso: mtime.toISOString(),
+                  contentType: req.headers['content-type'] ?? 'application/octet-stream',
+                });
+                b.sorted = null;
+                res.writeHead(200, { etag, 'content-length': 0 });
+                res.end();
+              });
+            });
+          });
+        });
+      }
+    };
+
+    // Opening the temp file overlaps with receiving the body.
+    fs.open(tmpPath, 'w', 0o644, (err, f) => {
+      if (err) return abort(err);
+      fd = f;
+      pump();
+    });
+    req.on('data', (chunk: Buffer) => {
+      hash.update(chunk);
+      size += chunk.length;
+      queue.push(chunk);
+      queued += chunk.length;
+      if (queued > WRITE_HIGH_WATER) req.pause();
+      pump();
+    });
+    req.on('end', () => {
+      ended = true;
+      pump();
+    });
+    req.on('error', (e) => abort(e));
+  };
+
+  const getObject = (
+    res: http.ServerResponse,
+    filePath: string,
+    meta: Meta | undefined,
+    head: boolean,
+  ): void => {
+    if (head) {
+      if (!meta) return fail(res, 404, '');
+      res.writeHead(200, {
+        'content-length': meta.size,
+        etag: meta.etag,
+        'last-modified': meta.lastModified,
+        'content-type': meta.contentType,
+      });
+      res.end();
+      return;
+    }
+    fs.open(filePath, 'r', (err, fd) => {
+      if (err) return fail(res, err.code === 'ENOENT' ? 404 : 500, err.message);
+      const send = (m: Meta): void => {
+        const headers = {
+          'content-length': m.size,
+          etag: m.etag,
+          'last-modified': m.lastModified,
+          'content-type': m.contentType,
+        };
+        if (m.size <= SMALL_READ) {
+          const buf = Buffer.allocUnsafe(m.size);
+          fs.read(fd, buf, 0, m.size, 0, (err2, n) => {
+            fs.close(fd, () => undefined);
+            if (err2) return fail(res, 500, err2.message);
+            res.writeHead(200, headers);
+            res.end(n === m.size ? buf : buf.subarray(0, n));
+          });
+          return;
+        }
+        res.writeHead(200, headers);
+        const stream = fs.createReadStream('', { fd, highWaterMark: 1024 * 1024 });
+        stream.on('error', () => res.destroy());
+        stream.pipe(res);
+      };
+      if (meta) return send(meta);
+      // Not written by this process: describe it from the file itself.
+      fs.fstat(fd, (err2, st) => {
+        if (err2) {
+          fs.close(fd, () => undefined);
+          return fail(res, 500, err2.message);
+        }
+        send({
+          size: st.size,
+          etag: `"${st.size.toString(16)}-${st.mtimeMs.toString(16)}"`,
+          mtime: st.mtime,
+          lastModified: st.mtime.toUTCString(),
+          iso: st.mtime.toISOString(),
+          contentType: 'application/octet-stream',
+        });
+      });
+    });
+  };
+
+  const list = (res: http.ServerResponse, bucket: string, b: Bucket, params: URLSearchParams): void => {
+    const prefix = params.get('prefix') ?? '';
+    const maxKeys = Math.min(1000, Math.max(0, Number(params.get('max-keys') ?? 1000) || 0));
+    const token = params.get('continuation-token');
+    const startAfter =
+      token !== null ? Buffer.from(token, 'base64').toString('utf8') : (params.get('start-after') ?? '');
+    const sorted = (b.sorted ??= [...b.objects.keys()].sort(byteOrder));
+    // Binary search for the first key > max(startAfter, just-before-prefix).
+    let lo = 0;
+    let hi = sorted.length;
+    const from = startAfter > prefix ? startAfter : prefix;
+    const inclusive = from === prefix && startAfter <= prefix;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const k = sorted[mid]!;
+      if (k < from || (!inclusive && k === from)) lo = mid + 1;
+      else hi = mid;
+    }
+    const parts: string[] = [];
+    let count = 0;
+    let i = lo;
+    for (; i < sorted.length && count < maxKeys; i++) {
+      const key = sorted[i]!;
+      if (!key.startsWith(prefix)) break;
+      const m = b.objects.get(key)!;
+      parts.push(
+        `<Contents><Key>${escapeXml(key)}</Key><LastModified>${m.iso}</LastModified><ETag>${escapeXml(m.etag)}</ETag><Size>${m.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`,
+      );
+      count++;
+    }
+    const last = i > lo ? sorted[i - 1]! : '';
+    const truncated = i < sorted.length && sorted[i]!.startsWith(prefix);
+    const body =
+      `<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` +
+      `<Name>${escapeXml(bucket)}</Name><Prefix>${escapeXml(prefix)}</Prefix><KeyCount>${count}</KeyCount>` +
+      `<MaxKeys>${maxKeys}</MaxKeys><IsTruncated>${truncated}</IsTruncated>` +
+      (truncated
+        ? `<NextContinuationToken>${Buffer.from(last).toString('base64')}</NextContinuationToken>`
+        : '') +
+      parts.join('') +
+      `</ListBucketResult>`;
+    res.writeHead(200, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  };
+
+  const server = http.createServer((req, res) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const rawPath = q < 0 ? url : url.slice(0, q);
+    if (rawPath === '/health/ready' || rawPath === '/health/live') {
+      res.writeHead(200, { 'content-length': 2 });
+      res.end('ok');
+      return;
+    }
+    const slash = rawPath.indexOf('/', 1);
+    let bucket: string;
+    let key: string;
+    try {
+      bucket = decodeURIComponent(slash < 0 ? rawPath.slice(1) : rawPath.slice(1, slash));
+      key = slash < 0 ? '' : decodeURIComponent(rawPath.slice(slash + 1));
+    } catch {
+      return fail(res, 400, 'bad path');
+    }
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) return fail(res, 400, 'bad bucket');
+    if (key.split('/').some((s) => s === '.' || s === '..')) return fail(res, 400, 'bad key');
+    const b = buckets.get(bucket);
+    const method = req.method ?? 'GET';
+    if (key === '') {
+      if (method === 'PUT') {
+        req.resume();
+        fs.mkdir(path.join(dataDir, bucket), { recursive: true }, (err) => {
+          if (err) return fail(res, 500, err.message);
+          if (!buckets.has(bucket)) buckets.set(bucket, { objects: new Map(), sorted: null });
+          res.writeHead(200, { 'content-length': 0 });
+          res.end();
+        });
+        return;
+      }
+      if (!b) return fail(res, 404, 'NoSuchBucket');
+      if (method === 'GET') return list(res, bucket, b, new URLSearchParams(q < 0 ? '' : url.slice(q + 1)));
+      if (method === 'HEAD') {
+        res.writeHead(200, { 'content-length': 0 });
+        return void res.end();
+      }
+      return fail(res, 405, 'method not allowed');
+    }
+    if (!b) {
+      req.resume();
+      return fail(res, 404, 'NoSuchBucket');
+    }
+    switch (method) {
+      case 'PUT':
+        return putObject(req, res, b, bucket, key);
+      case 'GET':
+      case 'HEAD':
+        return getObject(res, path.join(dataDir, bucket, key), b.objects.get(key), method === 'HEAD');
+      case 'DELETE':
+        fs.unlink(path.join(dataDir, bucket, key), () => {
+          b.objects.delete(key);
+          b.sorted = null;
+          res.writeHead(204);
+          res.end();
+        });
+        return;
+      default:
+        req.resume();
+        return fail(res, 405, 'method not allowed');
+    }
+  });
+  // Same keep-alive behaviour as a production server: the client's connections are reused.
+  server.keepAliveTimeout = 65_000;
+  return server;
+}
+
+// UTF-8 byte order equals UTF-16 code-unit order for the BMP, which is what benchmark keys use.
+const byteOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+function escapeXml(s: string): string {
+  return /[<>&"']/.test(s)
+    ? s.replace(/[<>&"']/g, (c) =>
+        c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '&' ? '&amp;' : c === '"' ? '&quot;' : '&apos;',
+      )
+    : s;
+}
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const address = arg('address', '127.0.0.1');
+  const port = Number(arg('port', '0'));
+  const dataDir = path.resolve(arg('data', './baseline-data'));
+  const server = createBaseline(dataDir);
+  server.listen(port, address, () => {
+    const a = server.address();
+    const p = typeof a === 'object' && a ? a.port : port;
+    process.stdout.write(`baseline listening on http://${address}:${p}\n`);
+  });
+  const shutdown = (): void => {
+    server.close(() => process.exit(0));
+    server.closeIdleConnections();
+    setTimeout(() => process.exit(0), 5000).unref();
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+}

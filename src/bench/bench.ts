@@ -1,0 +1,481 @@
+// `npm run bench`: starts Coffer and the baseline (baseline.ts) side by side, drives both with the same
+// keep-alive client over pre-signed requests, and prints (and writes to .bench/latest.md) a markdown
+// table of ops/s, MB/s, p50/p99 latency and Coffer's ratio to the baseline per scenario.
+import {
+  S3Client,
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { execFileSync } from 'node:child_process';
+import { randomBytes, randomFillSync } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runEach, runLoad, type LoadResult, type PreparedRequest } from './load.js';
+import { spawnServer, type SpawnedServer } from './process.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+// ---------------------------------------------------------------------------------------------
+// Options: flags override env; --quick is a smoke run of the harness itself (seconds, not minutes).
+// ---------------------------------------------------------------------------------------------
+interface Options {
+  quick: boolean;
+  warmupMs: number;
+  durationMs: number;
+  only: string[] | null;
+  smallKeys: number;
+  largeSizeMiB: number;
+  out: string;
+  skipCoffer: boolean;
+  keep: boolean;
+}
+
+function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
+  const flag = (name: string): string | undefined => {
+    const eq = argv.find((a) => a.startsWith(`--${name}=`));
+    if (eq) return eq.slice(name.length + 3);
+    const i = argv.indexOf(`--${name}`);
+    const v = i >= 0 ? argv[i + 1] : undefined;
+    return v !== undefined && !v.startsWith('--') ? v : undefined;
+  };
+  if (argv.includes('--help')) {
+    console.log(`usage: npm run bench -- [--quick] [--duration MS] [--warmup MS] [--only a,b] [--small-keys N]
+                      [--large-mib N] [--out FILE] [--baseline-only] [--keep]
+env: BENCH_DURATION_MS, BENCH_WARMUP_MS, BENCH_ONLY, BENCH_QUICK=1, BENCH_COFFER_ARGS (extra server flags)
+scenarios: ${scenarios.map((s) => s.id).join(', ')}`);
+    process.exit(0);
+  }
+  const quick = argv.includes('--quick') || env.BENCH_QUICK === '1';
+  const num = (v: string | undefined, d: number): number => (v !== undefined && v !== '' ? Number(v) : d);
+  const only = flag('only') ?? env.BENCH_ONLY;
+  return {
+    quick,
+    warmupMs: num(flag('warmup') ?? env.BENCH_WARMUP_MS, quick ? 300 : 1000),
+    durationMs: num(flag('duration') ?? env.BENCH_DURATION_MS, quick ? 1000 : 4000),
+    only: only ? only.split(',').map((s) => s.trim()) : null,
+    smallKeys: num(flag('small-keys'), quick ? 256 : 1024),
+    largeSizeMiB: num(flag('large-mib'), 64),
+    out: flag('out') ?? path.join(repoRoot, '.bench', 'latest.md'),
+    skipCoffer: argv.includes('--baseline-only'),
+    keep: argv.includes('--keep'),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenarios (targets from issue 2: Coffer's ops/s as a fraction of the baseline's).
+// ---------------------------------------------------------------------------------------------
+type Kind = 'put-small' | 'get-small' | 'put-large' | 'get-large' | 'head' | 'list';
+interface Scenario {
+  id: string;
+  label: string;
+  kind: Kind;
+  concurrency: number;
+  target: number;
+}
+const scenarios: Scenario[] = [
+  { id: 'put-4k-c16', label: 'PUT 4 KiB', kind: 'put-small', concurrency: 16, target: 0.6 },
+  { id: 'put-4k-c64', label: 'PUT 4 KiB', kind: 'put-small', concurrency: 64, target: 0.6 },
+  { id: 'get-4k-c16', label: 'GET 4 KiB', kind: 'get-small', concurrency: 16, target: 0.75 },
+  { id: 'get-4k-c64', label: 'GET 4 KiB', kind: 'get-small', concurrency: 64, target: 0.75 },
+  { id: 'head-c16', label: 'HEAD 4 KiB object', kind: 'head', concurrency: 16, target: 0.6 },
+  { id: 'list-1000-c8', label: 'ListObjectsV2, 1000-key page', kind: 'list', concurrency: 8, target: 0.6 },
+  { id: 'put-64m-c4', label: 'PUT 64 MiB', kind: 'put-large', concurrency: 4, target: 0.9 },
+  { id: 'get-64m-c4', label: 'GET 64 MiB', kind: 'get-large', concurrency: 4, target: 0.9 },
+];
+
+// In-process micro-benchmarks (no HTTP) report a per-operation cost in µs. The "auth" scenario —
+// SigV4 verification + policy decision for one request — is registered here once src/auth exposes
+// a verifier and the policy engine; it needs no server, only the modules.
+interface MicroBench {
+  id: string;
+  label: string;
+  /** Runs `n` operations and returns nothing; timed by the harness. */
+  run(n: number): Promise<void> | void;
+  /** Set-up outside the timed loop. */
+  setup?(): Promise<void> | void;
+}
+const microBenches: MicroBench[] = [];
+
+// ---------------------------------------------------------------------------------------------
+// Targets: how each server is reached, and its request pools prepared before any timing.
+// ---------------------------------------------------------------------------------------------
+const BUCKET = 'bench';
+const LIST_BUCKET = 'bench-list';
+const LIST_KEYS = 1000;
+const LARGE_KEYS = 4;
+
+interface Pools {
+  createBuckets: PreparedRequest[];
+  putSmall: PreparedRequest[];
+  getSmall: PreparedRequest[];
+  head: PreparedRequest[];
+  putList: PreparedRequest[];
+  list: PreparedRequest[];
+  putLarge: PreparedRequest[];
+  getLarge: PreparedRequest[];
+}
+
+interface Target {
+  name: 'baseline' | 'Coffer';
+  server: SpawnedServer;
+  pools: Pools;
+}
+
+type Op = { m: 'PUT' | 'GET' | 'HEAD'; bucket: string; key?: string; list?: boolean; body?: Buffer };
+type Signer = (op: Op) => Promise<string>;
+
+const smallKey = (i: number): string => `small/obj-${String(i).padStart(6, '0')}`;
+const listKey = (i: number): string => `k/${String(i).padStart(6, '0')}`;
+const largeKey = (i: number): string => `large/obj-${i}`;
+
+async function buildPools(
+  sign: Signer,
+  o: Options,
+  small: Buffer,
+  large: Buffer,
+  tiny: Buffer,
+): Promise<Pools> {
+  const req = async (op: Op): Promise<PreparedRequest> => {
+    const r: PreparedRequest = { method: op.m, path: await sign(op) };
+    if (op.body) r.body = op.body;
+    return r;
+  };
+  const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+  const all = <T>(xs: number[], f: (i: number) => Promise<T>): Promise<T[]> => Promise.all(xs.map(f));
+  return {
+    createBuckets: [await req({ m: 'PUT', bucket: BUCKET }), await req({ m: 'PUT', bucket: LIST_BUCKET })],
+    putSmall: await all(range(o.smallKeys), (i) =>
+      req({ m: 'PUT', bucket: BUCKET, key: smallKey(i), body: small }),
+    ),
+    getSmall: await all(range(o.smallKeys), (i) => req({ m: 'GET', bucket: BUCKET, key: smallKey(i) })),
+    head: await all(range(Math.min(64, o.smallKeys)), (i) =>
+      req({ m: 'HEAD', bucket: BUCKET, key: smallKey(i) }),
+    ),
+    putList: await all(range(LIST_KEYS), (i) =>
+      req({ m: 'PUT', bucket: LIST_BUCKET, key: listKey(i), body: tiny }),
+    ),
+    list: [await req({ m: 'GET', bucket: LIST_BUCKET, list: true })],
+    putLarge: await all(range(LARGE_KEYS), (i) =>
+      req({ m: 'PUT', bucket: BUCKET, key: largeKey(i), body: large }),
+    ),
+    getLarge: await all(range(LARGE_KEYS), (i) => req({ m: 'GET', bucket: BUCKET, key: largeKey(i) })),
+  };
+}
+
+/** The baseline has no auth: a request is its plain path. */
+const plainSigner: Signer = (op) => {
+  const p = `/${op.bucket}/${op.key !== undefined ? op.key.split('/').map(encodeURIComponent).join('/') : ''}`;
+  return Promise.resolve(op.list ? `${p}?list-type=2&max-keys=${LIST_KEYS}` : p);
+};
+
+/**
+ * Coffer is reached through the AWS SDK's own presigner (query-string SigV4, UNSIGNED-PAYLOAD), so the
+ * server verifies real signatures on every request. `WHEN_REQUIRED` keeps the SDK from binding the
+ * URL to the CRC32 of an empty body (see FIELD-NOTES), which a correct server would then enforce.
+ */
+function sdkSigner(endpoint: string, accessKeyId: string, secretAccessKey: string): Signer {
+  const client = new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId, secretAccessKey },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+  });
+  const expiresIn = 6 * 3600;
+  return async (op) => {
+    const Bucket = op.bucket;
+    let url: string;
+    if (op.key === undefined && op.list) {
+      url = await getSignedUrl(client, new ListObjectsV2Command({ Bucket, MaxKeys: LIST_KEYS }), {
+        expiresIn,
+      });
+    } else if (op.key === undefined) {
+      url = await getSignedUrl(client, new CreateBucketCommand({ Bucket }), { expiresIn });
+    } else if (op.m === 'PUT') {
+      url = await getSignedUrl(client, new PutObjectCommand({ Bucket, Key: op.key }), { expiresIn });
+    } else if (op.m === 'HEAD') {
+      url = await getSignedUrl(client, new HeadObjectCommand({ Bucket, Key: op.key }), { expiresIn });
+    } else {
+      url = await getSignedUrl(client, new GetObjectCommand({ Bucket, Key: op.key }), { expiresIn });
+    }
+    const u = new URL(url);
+    return u.pathname + u.search;
+  };
+}
+
+function poolFor(t: Target, kind: Kind): PreparedRequest[] {
+  switch (kind) {
+    case 'put-small':
+      return t.pools.putSmall;
+    case 'get-small':
+      return t.pools.getSmall;
+    case 'head':
+      return t.pools.head;
+    case 'list':
+      return t.pools.list;
+    case 'put-large':
+      return t.pools.putLarge;
+    case 'get-large':
+      return t.pools.getLarge;
+  }
+}
+
+async function setup(t: Target): Promise<void> {
+  const { host, port } = t.server;
+  const steps: Array<[string, PreparedRequest[], number]> = [
+    ['create buckets', t.pools.createBuckets, 1],
+    ['put small objects', t.pools.putSmall, 16],
+    ['put 1000 listing keys', t.pools.putList, 16],
+    ['put large objects', t.pools.putLarge, 2],
+  ];
+  for (const [what, reqs, conc] of steps) {
+    const r = await runEach(host, port, reqs, conc);
+    // Creating a bucket twice is fine (BucketAlreadyOwnedByYou) — the bench may reuse a data dir.
+    if (r.errors > 0 && what !== 'create buckets') {
+      throw new Error(
+        `${t.name} set-up "${what}": ${r.errors} of ${reqs.length} failed; first: ${r.firstError}`,
+      );
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reporting
+// ---------------------------------------------------------------------------------------------
+interface Row {
+  scenario: Scenario;
+  baseline?: LoadResult;
+  coffer?: LoadResult;
+}
+
+const f0 = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—');
+const f1 = (n: number): string => (Number.isFinite(n) ? (n >= 100 ? n.toFixed(0) : n.toFixed(1)) : '—');
+const ms = (n: number): string =>
+  Number.isFinite(n) ? (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2)) : '—';
+
+function ratioOf(r: Row): number {
+  return r.baseline && r.coffer && r.baseline.opsPerSec > 0 && r.coffer.errors === 0
+    ? r.coffer.opsPerSec / r.baseline.opsPerSec
+    : NaN;
+}
+
+function machine(): string {
+  const cpus = os.cpus();
+  let commit = '';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+    }).trim();
+  } catch {
+    /* not a checkout */
+  }
+  return [
+    `${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}`,
+    `${Math.round(os.totalmem() / 2 ** 30)} GiB RAM`,
+    `${os.type()} ${os.release()}`,
+    `Node ${process.version}`,
+    commit ? `commit ${commit}` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
+}
+
+function table(rows: Row[], o: Options, micro: Array<{ b: MicroBench; usPerOp: number }>): string {
+  const lines = [
+    `Coffer vs. baseline — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; ${machine()}.`,
+    `Each cell: ${o.warmupMs} ms warm-up, then ${o.durationMs} ms timed; same client, same machine, same run.`,
+    '',
+    '| scenario | conc. | baseline ops/s | Coffer ops/s | baseline MB/s | Coffer MB/s | baseline p50 / p99 ms | Coffer p50 / p99 ms | Coffer / baseline | target |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|:--|',
+  ];
+  for (const r of rows) {
+    const b = r.baseline;
+    const c = r.coffer;
+    const ratio = ratioOf(r);
+    const verdict = Number.isNaN(ratio) ? '' : ratio >= r.scenario.target ? ' ✓' : ' ✗';
+    const cofferErr = c && c.errors > 0 ? ` (${c.errors} errors)` : '';
+    lines.push(
+      `| ${r.scenario.label} | ${r.scenario.concurrency} | ${b ? f0(b.opsPerSec) : '—'} | ${c ? f0(c.opsPerSec) + cofferErr : 'n/a'} | ` +
+        `${b ? f1(b.mbPerSec) : '—'} | ${c ? f1(c.mbPerSec) : 'n/a'} | ${b ? `${ms(b.p50ms)} / ${ms(b.p99ms)}` : '—'} | ` +
+        `${c ? `${ms(c.p50ms)} / ${ms(c.p99ms)}` : 'n/a'} | ${Number.isNaN(ratio) ? '—' : `${Math.round(ratio * 100)} %`} | ` +
+        `≥ ${Math.round(r.scenario.target * 100)} %${verdict} |`,
+    );
+  }
+  if (micro.length > 0) {
+    lines.push('', '| in-process | µs per operation |', '|---|--:|');
+    for (const m of micro) lines.push(`| ${m.b.label} | ${m.usPerOp.toFixed(1)} |`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
+// ---------------------------------------------------------------------------------------------
+async function main(): Promise<number> {
+  const o = parseOptions(process.argv.slice(2), process.env);
+  const selected = o.only
+    ? scenarios.filter((s) => o.only!.some((x) => s.id === x || s.kind === x))
+    : scenarios;
+  if (selected.length === 0) throw new Error(`no scenario matches --only ${o.only?.join(',')}`);
+  const log = (s: string): void => void process.stderr.write(`${s}\n`);
+
+  const small = randomBytes(4096);
+  const tiny = randomBytes(64);
+  const large = Buffer.allocUnsafe(o.largeSizeMiB * 2 ** 20);
+  randomFillSync(large);
+
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-bench-'));
+  const servers: SpawnedServer[] = [];
+  const targets: Target[] = [];
+  let exitCode = 0;
+  const cleanup = async (): Promise<void> => {
+    await Promise.all(servers.map((s) => s.stop()));
+    if (!o.keep) fs.rmSync(work, { recursive: true, force: true });
+  };
+  process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
+
+  try {
+    // Both servers are separate processes on the same disk, started with the same Node.
+    log(`work dir ${work}`);
+    const baseline = await spawnServer({
+      name: 'baseline',
+      command: process.execPath,
+      args: [
+        path.join(repoRoot, 'dist', 'bench', 'baseline.js'),
+        '--address',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--data',
+        path.join(work, 'baseline'),
+      ],
+    });
+    servers.push(baseline);
+    targets.push({
+      name: 'baseline',
+      server: baseline,
+      pools: await buildPools(plainSigner, o, small, large, tiny),
+    });
+
+    if (!o.skipCoffer) {
+      const accessKeyId = 'benchroot';
+      const secretAccessKey = randomBytes(24).toString('base64url');
+      try {
+        const coffer = await spawnServer({
+          name: 'Coffer',
+          command: process.execPath,
+          args: [
+            path.join(repoRoot, 'bin', 'coffer.js'),
+            'server',
+            '--address',
+            '127.0.0.1',
+            '--port',
+            '0',
+            '--data',
+            path.join(work, 'coffer'),
+            ...(process.env.BENCH_COFFER_ARGS
+              ? process.env.BENCH_COFFER_ARGS.split(/\s+/).filter(Boolean)
+              : []),
+          ],
+          env: { COFFER_ROOT_USER: accessKeyId, COFFER_ROOT_PASSWORD: secretAccessKey },
+        });
+        servers.push(coffer);
+        log('pre-signing Coffer requests…');
+        const pools = await buildPools(
+          sdkSigner(coffer.endpoint, accessKeyId, secretAccessKey),
+          o,
+          small,
+          large,
+          tiny,
+        );
+        targets.push({ name: 'Coffer', server: coffer, pools });
+      } catch (e) {
+        log(
+          `Coffer could not be started; measuring the baseline alone.\n${e instanceof Error ? e.message : String(e)}`,
+        );
+        exitCode = 1;
+      }
+    }
+
+    for (const t of targets.slice()) {
+      log(`set-up ${t.name}…`);
+      try {
+        await setup(t);
+      } catch (e) {
+        log(e instanceof Error ? e.message : String(e));
+        exitCode = 1;
+        targets.splice(targets.indexOf(t), 1);
+      }
+    }
+
+    const rows: Row[] = [];
+    for (const [n, sc] of selected.entries()) {
+      const row: Row = { scenario: sc };
+      // Alternate who goes first so slow drift (page-cache writeback, thermal) does not favour one side.
+      const order = n % 2 === 0 ? targets : [...targets].reverse();
+      for (const t of order) {
+        // Flush dirty pages left by the previous run so it does not bill this one.
+        try {
+          execFileSync('sync');
+        } catch {
+          /* best effort */
+        }
+        const pool = poolFor(t, sc.kind);
+        const r = await runLoad({
+          host: t.server.host,
+          port: t.server.port,
+          concurrency: sc.concurrency,
+          warmupMs: o.warmupMs,
+          durationMs: o.durationMs,
+          request: (i) => pool[i % pool.length]!,
+        });
+        log(
+          `${sc.id.padEnd(14)} ${t.name.padEnd(8)} ${f0(r.opsPerSec).padStart(8)} ops/s ${f1(r.mbPerSec).padStart(7)} MB/s ` +
+            `p50 ${ms(r.p50ms)} ms p99 ${ms(r.p99ms)} ms${r.errors ? `  ${r.errors} errors, first: ${r.firstError}` : ''}`,
+        );
+        if (t.name === 'baseline') row.baseline = r;
+        else row.coffer = r;
+        if (r.errors > 0) exitCode = 1;
+      }
+      rows.push(row);
+    }
+
+    const micro: Array<{ b: MicroBench; usPerOp: number }> = [];
+    for (const b of microBenches) {
+      await b.setup?.();
+      const n = o.quick ? 2_000 : 20_000;
+      await b.run(Math.min(n, 1000)); // warm-up
+      const t0 = performance.now();
+      await b.run(n);
+      micro.push({ b, usPerOp: ((performance.now() - t0) * 1000) / n });
+    }
+
+    const md = table(rows, o, micro);
+    fs.mkdirSync(path.dirname(o.out), { recursive: true });
+    fs.writeFileSync(o.out, md);
+    fs.writeFileSync(
+      o.out.replace(/\.md$/, '') + '.json',
+      JSON.stringify({ machine: machine(), options: o, rows }, null, 2),
+    );
+    process.stdout.write('\n' + md);
+    log(`written to ${path.relative(process.cwd(), o.out)}`);
+  } finally {
+    await cleanup();
+  }
+  return exitCode;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error(e instanceof Error ? (e.stack ?? e.message) : e);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,180 @@
+// The load generator: N closed-loop workers over one keep-alive node:http Agent, replaying requests
+// prepared before the timed window (so signing costs nothing inside it); records latency and bytes.
+import http from 'node:http';
+
+export interface PreparedRequest {
+  method: 'GET' | 'PUT' | 'HEAD' | 'DELETE';
+  /** Path and query, already signed if the server needs it. */
+  path: string;
+  body?: Buffer;
+}
+
+export interface LoadOptions {
+  host: string;
+  port: number;
+  concurrency: number;
+  warmupMs: number;
+  durationMs: number;
+  /** Request number i (cycled by the caller over a pool). */
+  request: (i: number) => PreparedRequest;
+  /** Status that counts as success (default: any 2xx). MB/s counts the body sent or received. */
+  expectStatus?: number;
+  /** Stop early once this many operations have been timed (0 = no limit). */
+  maxOps?: number;
+}
+
+export interface LoadResult {
+  ops: number;
+  errors: number;
+  firstError?: string;
+  seconds: number;
+  opsPerSec: number;
+  mbPerSec: number;
+  p50ms: number;
+  p99ms: number;
+}
+
+export async function runLoad(o: LoadOptions): Promise<LoadResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: o.concurrency, maxFreeSockets: o.concurrency });
+  const latencies: number[] = [];
+  let bytes = 0;
+  let errors = 0;
+  let firstError: string | undefined;
+  let seq = 0;
+  const t0 = performance.now();
+  const timedFrom = t0 + o.warmupMs;
+  const until = timedFrom + o.durationMs;
+  let timedOps = 0;
+  let lastTimedEnd = timedFrom;
+  const maxOps = o.maxOps ?? 0;
+
+  const one = (r: PreparedRequest): Promise<{ status: number; bytes: number; body?: string }> =>
+    new Promise((resolve, reject) => {
+      const headers: http.OutgoingHttpHeaders = {};
+      if (r.body) headers['content-length'] = r.body.length;
+      else if (r.method === 'PUT') headers['content-length'] = 0;
+      const req = http.request(
+        { host: o.host, port: o.port, method: r.method, path: r.path, headers, agent },
+        (res) => {
+          let n = 0;
+          const status = res.statusCode ?? 0;
+          const ok = status >= 200 && status < 300;
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => {
+            n += c.length;
+            if (!ok && chunks.length < 4) chunks.push(c);
+          });
+          res.on('end', () =>
+            resolve(
+              ok
+                ? { status, bytes: n }
+                : { status, bytes: n, body: Buffer.concat(chunks).toString('utf8', 0, 600) },
+            ),
+          );
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(r.body);
+    });
+
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const start = performance.now();
+      if (start >= until || (maxOps > 0 && timedOps >= maxOps)) return;
+      const r = o.request(seq++);
+      let status = 0;
+      let n = 0;
+      let detail = '';
+      try {
+        const res = await one(r);
+        status = res.status;
+        n = res.bytes;
+        detail = res.body ?? '';
+      } catch (e) {
+        detail = e instanceof Error ? e.message : String(e);
+      }
+      const end = performance.now();
+      const ok = o.expectStatus !== undefined ? status === o.expectStatus : status >= 200 && status < 300;
+      // An operation counts if it both started and finished inside the timed window.
+      if (start >= timedFrom && end <= until) {
+        if (ok) {
+          latencies.push(end - start);
+          bytes += r.body ? r.body.length : n;
+          timedOps++;
+          lastTimedEnd = end;
+        } else errors++;
+      }
+      if (!ok) {
+        firstError ??= `${r.method} ${r.path.split('?')[0]} → ${status || 'network error'} ${detail.trim()}`;
+        // A server that refuses everything should not be hammered in a tight loop.
+        if (status === 0) await new Promise((res) => setTimeout(res, 5));
+      }
+    }
+  };
+
+  await Promise.all(Array.from({ length: o.concurrency }, () => worker()));
+  agent.destroy();
+  const stoppedEarly = maxOps > 0 && timedOps >= maxOps;
+  const seconds = Math.max(1e-9, ((stoppedEarly ? lastTimedEnd : until) - timedFrom) / 1000);
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number): number =>
+    latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]! : NaN;
+  return {
+    ops: latencies.length,
+    errors,
+    ...(firstError !== undefined ? { firstError } : {}),
+    seconds,
+    opsPerSec: latencies.length / seconds,
+    mbPerSec: bytes / 1e6 / seconds,
+    p50ms: pct(0.5),
+    p99ms: pct(0.99),
+  };
+}
+
+/** Runs each request exactly once (set-up work, untimed); returns how many failed and the first failure. */
+export async function runEach(
+  host: string,
+  port: number,
+  requests: PreparedRequest[],
+  concurrency: number,
+): Promise<{ errors: number; firstError?: string }> {
+  let next = 0;
+  let errors = 0;
+  let firstError: string | undefined;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const worker = async (): Promise<void> => {
+    while (next < requests.length) {
+      const r = requests[next++]!;
+      const res = await new Promise<{ status: number; body: string }>((resolve) => {
+        const req = http.request(
+          {
+            host,
+            port,
+            method: r.method,
+            path: r.path,
+            headers: r.body || r.method === 'PUT' ? { 'content-length': r.body ? r.body.length : 0 } : {},
+            agent,
+          },
+          (resp) => {
+            const chunks: Buffer[] = [];
+            resp.on('data', (c: Buffer) => chunks.length < 4 && chunks.push(c));
+            resp.on('end', () =>
+              resolve({ status: resp.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8', 0, 600) }),
+            );
+            resp.on('error', (e) => resolve({ status: 0, body: e.message }));
+          },
+        );
+        req.on('error', (e) => resolve({ status: 0, body: e.message }));
+        req.end(r.body);
+      });
+      if (res.status < 200 || res.status >= 300) {
+        errors++;
+        firstError ??= `${r.method} ${r.path.split('?')[0]} → ${res.status || 'network error'} ${res.body.trim()}`;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, () => worker()));
+  agent.destroy();
+  return firstError !== undefined ? { errors, firstError } : { errors };
+}
