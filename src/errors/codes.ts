@@ -159,6 +159,21 @@ export const errorCatalogue = {
   MissingAction: { status: 400, message: 'The request is missing an action or a required parameter.' },
   InvalidClientTokenId: { status: 403, message: 'The security token included in the request is invalid.' },
   IncompleteSignature: { status: 400, message: 'The request signature does not conform to AWS standards.' },
+  // --- S3 surface (appended by the s3 slice) ---
+  InvalidURI: { status: 400, message: "Couldn't parse the specified URI." },
+  AccessForbidden: {
+    status: 403,
+    message:
+      "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.",
+  },
+  InvalidLocationConstraint: { status: 400, message: 'The specified location constraint is not valid.' },
+  IllegalLocationConstraintException: {
+    status: 400,
+    message:
+      'The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.',
+  },
+  InvalidPartNumber: { status: 416, message: 'The requested partnumber is not satisfiable' },
+  InvalidStorageClass: { status: 400, message: 'The storage class you specified is not valid' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorCatalogue;
