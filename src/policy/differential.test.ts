@@ -35,7 +35,10 @@ const users = {
   alice: `arn:aws:iam::${ACCT}:user/alice`,
   bob: `arn:aws:iam::${ACCT}:user/team/bob`,
   carol: `arn:aws:iam::${OTHER}:user/carol`,
+  /** An assumed-role session of role `app`. */
+  app: `arn:aws:sts::${ACCT}:assumed-role/app/sess1`,
 };
+const appRole = `arn:aws:iam::${ACCT}:role/app`;
 
 const keyDefs: readonly KeyDef[] = [
   { key: 'aws:PrincipalTag/team', kind: 'string', values: ['red', 'blue', 'Red', 'green'] },
@@ -299,6 +302,9 @@ function statement(
       { AWS: [users.carol, users.bob] },
       { AWS: `arn:aws:iam::${OTHER}:root` },
       { AWS: users.carol },
+      { AWS: appRole },
+      { AWS: users.app },
+      { AWS: [appRole, users.alice] },
     ];
     // NotPrincipal only with Deny and ARNs (its documented use).
     if (s.Effect === 'Deny' && g.chance(0.1)) s.NotPrincipal = g.pick(principals.slice(4));
@@ -329,11 +335,12 @@ interface Case {
   identity: Record<string, unknown>[];
   resourcePolicy?: Record<string, unknown>;
   boundary?: Record<string, unknown>;
+  session?: Record<string, unknown>;
 }
 
 function makeCase(seed: number): Case {
   const g = gen(seed);
-  const principal = g.chance(0.06) ? 'anonymous' : g.pick(['alice', 'alice', 'bob', 'carol'] as const);
+  const principal = g.chance(0.06) ? 'anonymous' : g.pick(['alice', 'alice', 'bob', 'carol', 'app'] as const);
   const isObject = g.chance(0.55);
   const action = g.pick(isObject ? objectActions : bucketActions);
   const bucket = g.pick(buckets);
@@ -342,7 +349,7 @@ function makeCase(seed: number): Case {
   const context: Record<string, string | string[]> = {};
   if (principal !== 'anonymous') {
     context['aws:username'] = principal;
-    context['aws:PrincipalArn'] = users[principal];
+    context['aws:PrincipalArn'] = principal === 'app' ? appRole : users[principal];
     context['aws:PrincipalAccount'] = principal === 'carol' ? OTHER : ACCT;
   }
   for (const def of keyDefs) {
@@ -358,6 +365,8 @@ function makeCase(seed: number): Case {
     for (let i = 0; i < n; i++)
       c.identity.push(policy(g, { resourcePolicy: false, effectAllowP: 0.75, max: 3 }));
     if (g.chance(0.25)) c.boundary = policy(g, { resourcePolicy: false, effectAllowP: 0.85, max: 2 });
+    if (principal === 'app' && g.chance(0.4))
+      c.session = policy(g, { resourcePolicy: false, effectAllowP: 0.85, max: 2 });
   }
   if (principal === 'anonymous' || principal === 'carol' || g.chance(0.35)) {
     c.resourcePolicy = policy(g, { resourcePolicy: true, effectAllowP: 0.75, max: 3 });
@@ -377,7 +386,11 @@ function ours(c: Case, ignored: readonly string[]): string {
   const principal: EvalPrincipal =
     c.principal === 'anonymous'
       ? { arn: '*', account: '', anonymous: true }
-      : { arn: users[c.principal], account: c.principal === 'carol' ? OTHER : ACCT };
+      : {
+          arn: users[c.principal],
+          account: c.principal === 'carol' ? OTHER : ACCT,
+          ...(c.principal === 'app' ? { roleArn: appRole } : {}),
+        };
   const ref = (doc: unknown, id: string, kind: 'identity' | 'resource'): PolicyRef => ({
     id,
     policy: compilePolicy(doc, { kind }),
@@ -391,6 +404,7 @@ function ours(c: Case, ignored: readonly string[]): string {
     identityPolicies: c.identity.map((p, i) => ref(p, `p${i}`, 'identity')),
     ...(c.resourcePolicy ? { resourcePolicy: ref(c.resourcePolicy, 'bucket', 'resource') } : {}),
     ...(c.boundary ? { permissionsBoundary: ref(c.boundary, 'boundary', 'identity') } : {}),
+    ...(c.session ? { sessionPolicies: [ref(c.session, 'session', 'identity')] } : {}),
   });
   return verdict[d.effect];
 }
@@ -408,6 +422,7 @@ async function theirs(c: Case): Promise<{ result: string; ignored: string[] } | 
     resourceControlPolicies: [],
     ...(c.resourcePolicy ? { resourcePolicy: c.resourcePolicy } : {}),
     ...(c.boundary ? { permissionBoundaryPolicies: [{ name: 'boundary', policy: c.boundary }] } : {}),
+    ...(c.session ? { sessionPolicy: c.session } : {}),
   };
   const r = await runSimulation(sim, {});
   if (r.resultType === 'error') return { error: JSON.stringify(r.errors) };
@@ -416,7 +431,7 @@ async function theirs(c: Case): Promise<{ result: string; ignored: string[] } | 
 }
 
 const BASE_SEED = Number(process.env.POLICY_DIFF_SEED ?? 20240601);
-const CASES = Number(process.env.POLICY_DIFF_CASES ?? 4000);
+const CASES = Number(process.env.POLICY_DIFF_CASES ?? 10000);
 
 describe('differential: policy engine vs @cloud-copilot/iam-simulate', () => {
   it(`agrees on ${CASES} random cases (base seed ${BASE_SEED})`, { timeout: 120_000 }, async () => {
@@ -434,6 +449,8 @@ describe('differential: policy engine vs @cloud-copilot/iam-simulate', () => {
       }
       const o = ours(c, t.ignored);
       tally[t.result] = (tally[t.result] ?? 0) + 1;
+      tally[c.principal] = (tally[c.principal] ?? 0) + 1;
+      if (c.session) tally.session = (tally.session ?? 0) + 1;
       if (o !== t.result && failures.length < 5) {
         failures.push(
           `seed ${c.seed}: ours ${o}, iam-simulate ${t.result} (ignored keys ${t.ignored.join(',')})\n${JSON.stringify(c, null, 1)}`,
