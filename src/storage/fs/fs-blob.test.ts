@@ -1,0 +1,390 @@
+// The file BlobStore on a real temp directory: atomic writes, digests, ranges, key rules (including
+// traversal attempts), file/directory conflicts, directory markers, pruning, buckets and multipart.
+import { createHash } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { crc32 } from 'node:zlib';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { BlobStore } from '../ports.js';
+import { checkObjectKey } from './keys.js';
+import { indexDbPath, openFsBlobStore } from './store.js';
+
+let data: string;
+let store: BlobStore;
+beforeEach(async () => {
+  data = mkdtempSync(join(tmpdir(), 'coffer-blob-'));
+  store = openFsBlobStore({ dataDir: data });
+  await store.createBucket('b');
+});
+afterEach(() => rmSync(data, { recursive: true, force: true }));
+
+const md5 = (b: Buffer): string => createHash('md5').update(b).digest('hex');
+const collect = async (s: Readable): Promise<Buffer> => {
+  const chunks: Buffer[] = [];
+  for await (const c of s) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+};
+const tmpFiles = (): string[] => readdirSync(join(data, '.coffer', 'tmp'));
+const put = async (key: string, body: string | Buffer, bucket = 'b') => {
+  const temp = await store.writeTemp(Readable.from([Buffer.from(body)]));
+  try {
+    return await store.commit(temp, bucket, key);
+  } catch (e) {
+    await store.discard(temp);
+    throw e;
+  }
+};
+const read = async (key: string, start?: number, end?: number): Promise<string | undefined> => {
+  const r = await store.open('b', key);
+  return r && (await collect(r.stream(start, end))).toString();
+};
+/** A body that yields `good` bytes, then fails like a client that went away. */
+const failingBody = (good: number, error: Error = new Error('socket hang up')): Readable => {
+  let sent = false;
+  return new Readable({
+    read() {
+      if (!sent) {
+        sent = true;
+        this.push(Buffer.alloc(good, 1));
+      } else {
+        setImmediate(() => this.destroy(error));
+      }
+    },
+  });
+};
+
+describe('writes', () => {
+  it('writes, commits and reads back with MD5 and the requested digests', async () => {
+    const body = Buffer.from('hello world');
+    const temp = await store.writeTemp(Readable.from([body.subarray(0, 5), body.subarray(5)]), {
+      digests: ['CRC32', 'SHA256'],
+      expectedSize: 11,
+    });
+    expect(temp.size).toBe(11);
+    expect(temp.digests.MD5?.toString('hex')).toBe(md5(body));
+    expect(temp.digests.SHA256?.toString('hex')).toBe(createHash('sha256').update(body).digest('hex'));
+    expect(temp.digests.CRC32?.readUInt32BE(0)).toBe(crc32(body));
+    const info = await store.commit(temp, 'b', 'dir/sub/hello.txt');
+    expect(info.size).toBe(11);
+    expect(info.mtimeMs).toBe(statSync(join(data, 'b', 'dir', 'sub', 'hello.txt')).mtimeMs);
+    expect(readFileSync(join(data, 'b', 'dir', 'sub', 'hello.txt'), 'utf8')).toBe('hello world');
+    expect(tmpFiles()).toEqual([]);
+    expect(await store.stat('b', 'dir/sub/hello.txt')).toEqual(info);
+  });
+
+  it('replaces an existing object atomically', async () => {
+    await put('k', 'one');
+    await put('k', 'second');
+    expect(await read('k')).toBe('second');
+  });
+
+  it('streams a large body through backpressure with a correct MD5', async () => {
+    const chunk = Buffer.alloc(64 * 1024);
+    const whole = Buffer.alloc(40 * 1024 * 1024);
+    for (let i = 0; i < whole.length; i += 4096) whole.writeUInt32BE(i, i);
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < whole.length; i += chunk.length) chunks.push(whole.subarray(i, i + chunk.length));
+    const temp = await store.writeTemp(Readable.from(chunks), { expectedSize: whole.length });
+    expect(temp.digests.MD5?.toString('hex')).toBe(md5(whole));
+    await store.commit(temp, 'b', 'big');
+    expect(md5(readFileSync(join(data, 'b', 'big')))).toBe(md5(whole));
+  });
+
+  it('leaves nothing behind when the body errors midway', async () => {
+    await expect(store.writeTemp(failingBody(100_000))).rejects.toMatchObject({ code: 'IncompleteBody' });
+    expect(tmpFiles()).toEqual([]);
+    expect(readdirSync(join(data, 'b'))).toEqual([]);
+  });
+
+  it('passes a verifier CofferError from the body through unchanged', async () => {
+    const { CofferError } = await import('../../errors/error.js');
+    const err = new CofferError('XAmzContentSHA256Mismatch');
+    await expect(store.writeTemp(failingBody(10, err))).rejects.toBe(err);
+    expect(tmpFiles()).toEqual([]);
+  });
+
+  it('refuses short, long and oversized bodies and cleans up', async () => {
+    const body = () => Readable.from([Buffer.alloc(1000)]);
+    await expect(store.writeTemp(body(), { expectedSize: 1001 })).rejects.toMatchObject({
+      code: 'IncompleteBody',
+    });
+    await expect(store.writeTemp(body(), { expectedSize: 999 })).rejects.toMatchObject({
+      code: 'IncompleteBody',
+    });
+    await expect(store.writeTemp(body(), { maxSize: 999 })).rejects.toMatchObject({ code: 'EntityTooLarge' });
+    await expect(store.writeTemp(body(), { expectedSize: 5000, maxSize: 999 })).rejects.toMatchObject({
+      code: 'EntityTooLarge',
+    });
+    expect(tmpFiles()).toEqual([]);
+    const ok = await store.writeTemp(body(), { expectedSize: 1000, maxSize: 1000 });
+    expect(ok.size).toBe(1000);
+    await store.discard(ok);
+    expect(tmpFiles()).toEqual([]);
+  });
+
+  it('survives a body that errors after it was refused', async () => {
+    const body = new Readable({ read() {} });
+    const result = store.writeTemp(body, { maxSize: 10 });
+    body.push(Buffer.alloc(20));
+    await expect(result).rejects.toMatchObject({ code: 'EntityTooLarge' });
+    body.destroy(new Error('client went away')); // would be an unhandled 'error' event otherwise
+    await new Promise((r) => setImmediate(r));
+    expect(body.destroyed).toBe(true);
+    expect(tmpFiles()).toEqual([]);
+  });
+
+  it('writes an empty body', async () => {
+    const temp = await store.writeTemp(Readable.from([]), { expectedSize: 0 });
+    expect(temp.digests.MD5?.toString('hex')).toBe('d41d8cd98f00b204e9800998ecf8427e');
+    await store.commit(temp, 'b', 'empty');
+    expect(await read('empty')).toBe('');
+  });
+});
+
+describe('reads', () => {
+  it('serves byte ranges, clamps the end, and closes unread readers', async () => {
+    await put('r', '0123456789');
+    expect(await read('r')).toBe('0123456789');
+    expect(await read('r', 2, 4)).toBe('234');
+    expect(await read('r', 7, 100)).toBe('789');
+    expect(await read('r', 9)).toBe('9');
+    const r = await store.open('b', 'r');
+    expect(r?.size).toBe(10);
+    r?.close();
+    expect(() => r?.stream()).toThrow();
+    expect(await store.open('b', 'missing')).toBeUndefined();
+    expect(await store.open('b', 'r/child')).toBeUndefined();
+    expect(await store.stat('b', 'missing')).toBeUndefined();
+  });
+
+  it('does not treat a directory as an object', async () => {
+    await put('d/x', 'x');
+    expect(await store.open('b', 'd')).toBeUndefined();
+    expect(await store.stat('b', 'd')).toBeUndefined();
+  });
+});
+
+describe('key rules', () => {
+  const bad: [string, RegExp][] = [
+    ['', /empty/],
+    ['../../etc/passwd', /"\.\." segment/],
+    ['a/../../x', /"\.\." segment/],
+    ['..', /"\.\." segment/],
+    ['.', /"\." segment/],
+    ['a/./b', /"\." segment/],
+    ['./', /"\." segment/],
+    ['/etc/passwd', /starts with "\/"/],
+    ['/', /starts with "\/"/],
+    ['a//b', /empty segment/],
+    ['a//', /empty segment/],
+    ['a\0b', /NUL/],
+    [`${'x'.repeat(256)}`, /longer than 255 bytes/],
+    [`a/${'é'.repeat(128)}/b`, /longer than 255 bytes/],
+    ['bad\ud800surrogate', /lone surrogate/],
+  ];
+  it.each(bad)('refuses %j', async (key, why) => {
+    expect(() => checkObjectKey(key)).toThrow(why);
+    expect(() => store.checkKey(key)).toThrowError(
+      expect.objectContaining({ code: 'InvalidObjectName' }) as Error,
+    );
+    await expect(put(key, 'x')).rejects.toMatchObject({ code: 'InvalidObjectName' });
+    expect(await store.open('b', key)).toBeUndefined();
+    expect(tmpFiles()).toEqual([]);
+  });
+
+  it('refuses keys over 1024 bytes with KeyTooLongError', () => {
+    const seg = 'y'.repeat(200);
+    const key = [seg, seg, seg, seg, seg, 'z'.repeat(20)].join('/'); // 1025 bytes
+    expect(Buffer.byteLength(key)).toBe(1025);
+    expect(() => store.checkKey(key)).toThrowError(
+      expect.objectContaining({ code: 'KeyTooLongError' }) as Error,
+    );
+    expect(() => store.checkKey(key.slice(0, -1))).not.toThrow();
+    expect(() => store.checkKey('é'.repeat(513))).toThrowError(
+      expect.objectContaining({ code: 'KeyTooLongError' }) as Error,
+    );
+  });
+
+  it('accepts literal look-alikes, dot files, long segments and unicode', async () => {
+    const good = [
+      '%2e%2e',
+      '%2e%2e%2fetc',
+      '...',
+      '.hidden',
+      'a/.b/..c',
+      'x'.repeat(255),
+      'é/😀/日本語.txt',
+      'a b+c',
+    ];
+    for (const key of good) {
+      await put(key, `body of ${key}`);
+      expect(await read(key)).toBe(`body of ${key}`);
+      expect(existsSync(join(data, 'b', key))).toBe(true);
+    }
+    // Nothing escaped the bucket directory.
+    expect(readdirSync(data).sort()).toEqual(['.coffer', 'b']);
+  });
+});
+
+describe('conflicts between files and directories', () => {
+  it('refuses a key under an existing object', async () => {
+    await put('a', 'file');
+    await expect(put('a/b', 'x')).rejects.toMatchObject({ code: 'ObjectNameConflict', status: 409 });
+    await expect(put('a/b/c', 'x')).rejects.toMatchObject({ code: 'ObjectNameConflict' });
+    await expect(put('a/', '')).rejects.toMatchObject({ code: 'ObjectNameConflict' });
+    expect(await read('a')).toBe('file');
+    expect(tmpFiles()).toEqual([]);
+  });
+
+  it('refuses an object where a directory of other objects exists', async () => {
+    await put('x/y', 'child');
+    await expect(put('x', 'file')).rejects.toMatchObject({ code: 'ObjectNameConflict' });
+    await put('m/', '');
+    await expect(put('m', 'file')).rejects.toMatchObject({ code: 'ObjectNameConflict' });
+    expect(await read('x/y')).toBe('child');
+    expect(tmpFiles()).toEqual([]);
+  });
+});
+
+describe('delete', () => {
+  it('prunes parent directories left empty, never the bucket', async () => {
+    await put('a/b/c/d', '1');
+    await put('a/keep', '2');
+    await store.delete('b', 'a/b/c/d');
+    expect(readdirSync(join(data, 'b', 'a'))).toEqual(['keep']);
+    await store.delete('b', 'a/keep');
+    expect(readdirSync(join(data, 'b'))).toEqual([]);
+    expect(existsSync(join(data, 'b'))).toBe(true);
+    await store.delete('b', 'a/keep'); // idempotent
+    await store.delete('b', '../escape'); // invalid keys are simply absent
+  });
+
+  it('does not delete a directory that shares the key', async () => {
+    await put('d/x', 'x');
+    await store.delete('b', 'd');
+    expect(await read('d/x')).toBe('x');
+  });
+});
+
+describe('directory markers', () => {
+  it('stores an empty marker as the directory, and survives the pruning of its children', async () => {
+    const info = await put('photos/', '');
+    expect(info.size).toBe(0);
+    expect(statSync(join(data, 'b', 'photos')).isDirectory()).toBe(true);
+    expect(await read('photos/')).toBe('');
+    await put('photos/2024/a.jpg', 'jpg');
+    await store.delete('b', 'photos/2024/a.jpg');
+    expect(existsSync(join(data, 'b', 'photos', '2024'))).toBe(false);
+    expect(statSync(join(data, 'b', 'photos')).isDirectory()).toBe(true);
+    expect(await store.stat('b', 'photos/')).toMatchObject({ size: 0 });
+    await store.delete('b', 'photos/');
+    expect(readdirSync(join(data, 'b'))).toEqual([]);
+    expect(await store.open('b', 'photos/')).toBeUndefined();
+  });
+
+  it('keeps a non-empty marker body outside the tree and reads it back', async () => {
+    await put('docs/', 'marker body');
+    expect(await read('docs/')).toBe('marker body');
+    expect(await read('docs/', 7)).toBe('body');
+    expect(readdirSync(join(data, 'b', 'docs'))).toEqual([]);
+    await put('docs/a/', 'nested marker');
+    await put('docs/a/file', 'f');
+    expect(await read('docs/a/')).toBe('nested marker');
+    // Deleting the marker while children exist keeps the directory for them.
+    await store.delete('b', 'docs/');
+    expect(await read('docs/a/file')).toBe('f');
+    expect(await store.stat('b', 'docs/')).toMatchObject({ size: 0 }); // now a plain directory
+    await store.delete('b', 'docs/a/file');
+    expect(await read('docs/a/')).toBe('nested marker');
+    await store.delete('b', 'docs/a/');
+    expect(readdirSync(join(data, 'b'))).toEqual([]);
+  });
+});
+
+describe('buckets', () => {
+  it('creates idempotently and refuses internal or unsafe names', async () => {
+    await store.createBucket('b');
+    for (const name of ['.coffer', '.', '..', '', 'a/b', '.hidden']) {
+      await expect(store.createBucket(name)).rejects.toMatchObject({ code: 'InvalidBucketName' });
+    }
+    expect(readdirSync(data).sort()).toEqual(['.coffer', 'b']);
+  });
+
+  it('deletes only a bucket without files', async () => {
+    await put('a/b', 'x');
+    await expect(store.deleteBucket('b')).rejects.toMatchObject({ code: 'BucketNotEmpty' });
+    await store.delete('b', 'a/b');
+    mkdirSync(join(data, 'b', 'empty', 'dirs'), { recursive: true });
+    await store.deleteBucket('b');
+    expect(existsSync(join(data, 'b'))).toBe(false);
+    await store.deleteBucket('b'); // already gone
+  });
+
+  it('counts non-empty markers as content', async () => {
+    await put('m/', 'body');
+    await expect(store.deleteBucket('b')).rejects.toMatchObject({ code: 'BucketNotEmpty' });
+    await store.delete('b', 'm/');
+    await store.deleteBucket('b');
+  });
+});
+
+describe('multipart', () => {
+  const part = async (uploadId: string, n: number, body: Buffer): Promise<void> => {
+    await store.commitPart(await store.writeTemp(Readable.from([body])), uploadId, n);
+  };
+
+  it('stores parts, replaces them, and assembles the concatenation with digests', async () => {
+    const p1 = Buffer.alloc(3 * 1024 * 1024, 'a');
+    const p2 = Buffer.from('second part');
+    const p3 = Buffer.alloc(2 * 1024 * 1024 + 7, 'c');
+    await part('up1', 1, Buffer.from('stale'));
+    await part('up1', 1, p1);
+    await part('up1', 2, p2);
+    await part('up1', 3, p3);
+    await part('up1', 4, Buffer.from('not included'));
+    const r = await store.openPart('up1', 2);
+    expect(r && (await collect(r.stream())).toString()).toBe('second part');
+    expect(await store.openPart('up1', 9)).toBeUndefined();
+
+    const whole = Buffer.concat([p1, p2, p3]);
+    const temp = await store.assemble('up1', [1, 2, 3], { digests: ['CRC32'], expectedSize: whole.length });
+    expect(temp.size).toBe(whole.length);
+    expect(temp.digests.MD5?.toString('hex')).toBe(md5(whole));
+    expect(temp.digests.CRC32?.readUInt32BE(0)).toBe(crc32(whole));
+    await store.commit(temp, 'b', 'assembled');
+    expect(md5(readFileSync(join(data, 'b', 'assembled')))).toBe(md5(whole));
+
+    await store.deleteUpload('up1');
+    expect(existsSync(join(data, '.coffer', 'multipart', 'up1'))).toBe(false);
+    expect(tmpFiles()).toEqual([]);
+  });
+
+  it('refuses missing parts and unsafe upload ids, leaving no temp file', async () => {
+    await part('up2', 1, Buffer.from('x'));
+    await expect(store.assemble('up2', [1, 2])).rejects.toMatchObject({ code: 'InvalidPart' });
+    await expect(store.assemble('up2', [1], { maxSize: 0 })).rejects.toMatchObject({
+      code: 'EntityTooLarge',
+    });
+    expect(tmpFiles()).toEqual([]);
+    await expect(store.openPart('../../b', 1)).rejects.toMatchObject({ code: 'NoSuchUpload' });
+    await expect(store.deleteUpload('..')).rejects.toMatchObject({ code: 'NoSuchUpload' });
+    await expect(store.openPart('up2', 0)).rejects.toMatchObject({ code: 'InvalidArgument' });
+  });
+});
+
+it('places the index under .coffer', () => {
+  expect(indexDbPath('/srv/data/')).toBe('/srv/data/.coffer/index.db');
+  writeFileSync(indexDbPath(data), '');
+  expect(existsSync(join(data, '.coffer', 'index.db'))).toBe(true);
+});

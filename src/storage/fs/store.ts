@@ -1,0 +1,441 @@
+// The file BlobStore: `<data>/<bucket>/<key>` as plain files, internal state in `<data>/.coffer/`
+// (tmp/, multipart/<uploadId>/<part>, markers/<bucket>/, index.db). Writes are temp + fsync +
+// rename + parent fsync; key rules (keys.ts) run before any path is built.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import { Readable } from 'node:stream';
+import { CofferError } from '../../errors/error.js';
+import type { DigestName } from '../../kernel/checksums.js';
+import type { BlobInfo, BlobReader, BlobStore, TempBlob, WriteOptions } from '../ports.js';
+import {
+  closeQuietly,
+  errno,
+  fstat,
+  fsyncDir,
+  mkdirp,
+  openFd,
+  readdir,
+  rename,
+  rmdir,
+  stat,
+  unlink,
+  unlinkQuietly,
+} from './fsx.js';
+import { checkBucketName, checkObjectKey, INTERNAL_DIR, isMarkerKey } from './keys.js';
+import { pumpBody, TempWriter } from './temp-writer.js';
+
+export interface FsBlobStoreOptions {
+  /** The data root: buckets are its directories; `.coffer/` inside it holds internal state. */
+  dataDir: string;
+}
+
+/** Where the SQLite index lives for a data directory. */
+export const indexDbPath = (dataDir: string): string => `${stripSlash(dataDir)}/${INTERNAL_DIR}/index.db`;
+
+/*
+ * Directory markers (keys ending in '/'): `photos/` is the directory `<bucket>/photos`, plus a
+ * marker file `.coffer/markers/<bucket>/<sha256(key)>` holding its body (usually zero bytes).
+ * The file exists even for empty markers because the directory alone cannot tell an object
+ * `photos/` from a directory that only holds `photos/a`: deleting `photos/a` must not prune a
+ * directory that is itself an object. Hashing the key keeps that namespace flat, so no marker can
+ * conflict with another. A directory made through POSIX without a marker file reads as an empty
+ * marker, so an imported tree's directories remain readable.
+ */
+
+/** Stream chunk size for GETs: large enough for few syscalls, small enough to start quickly. */
+const READ_CHUNK = 512 * 1024;
+const UPLOAD_ID = /^[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,199}$/;
+
+const stripSlash = (p: string): string => (p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p);
+
+const conflict = (key: string, why: string): CofferError =>
+  new CofferError('ObjectNameConflict', `The object key conflicts with an existing object: ${why}.`, {
+    extra: { Key: key },
+  });
+
+class FdReader implements BlobReader {
+  constructor(
+    private fd: number | undefined,
+    readonly size: number,
+    readonly mtimeMs: number,
+    private readonly path: string,
+  ) {}
+
+  stream(start = 0, end = this.size - 1): Readable {
+    const fd = this.fd;
+    if (fd === undefined) throw new Error('blob reader already streamed or closed');
+    this.fd = undefined;
+    const last = Math.min(end, this.size - 1);
+    if (start > last) {
+      closeQuietly(fd);
+      return new Readable({
+        read() {
+          this.push(null);
+        },
+      });
+    }
+    return fs.createReadStream(this.path, {
+      fd,
+      start,
+      end: last,
+      autoClose: true,
+      highWaterMark: Math.min(READ_CHUNK, last - start + 1),
+    });
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeQuietly(this.fd);
+    this.fd = undefined;
+  }
+}
+
+/** A zero-byte marker read from its directory alone (no descriptor to hold). */
+class EmptyReader implements BlobReader {
+  readonly size = 0;
+  constructor(readonly mtimeMs: number) {}
+  stream(): Readable {
+    return new Readable({
+      read() {
+        this.push(null);
+      },
+    });
+  }
+  close(): void {}
+}
+
+export function openFsBlobStore(options: FsBlobStoreOptions): BlobStore {
+  const root = stripSlash(options.dataDir);
+  const internal = `${root}/${INTERNAL_DIR}`;
+  const tmpDir = `${internal}/tmp`;
+  const multipartDir = `${internal}/multipart`;
+  const markersDir = `${internal}/markers`;
+  for (const d of [tmpDir, multipartDir, markersDir]) fs.mkdirSync(d, { recursive: true });
+  // mtimes recorded at fsync time: rename keeps them, so commit needs no extra stat.
+  const tempMtimes = new WeakMap<TempBlob, number>();
+
+  const bucketDir = (bucket: string): string => {
+    checkBucketName(bucket);
+    return `${root}/${bucket}`;
+  };
+  const markerFile = (bucket: string, key: string): string =>
+    `${markersDir}/${bucket}/${createHash('sha256').update(key).digest('hex')}`;
+  const uploadDir = (uploadId: string): string => {
+    if (!UPLOAD_ID.test(uploadId)) throw new CofferError('NoSuchUpload');
+    return `${multipartDir}/${uploadId}`;
+  };
+  const partFile = (uploadId: string, partNumber: number): string => {
+    if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > 10000) {
+      throw new CofferError('InvalidArgument', 'Part number must be an integer between 1 and 10000.');
+    }
+    return `${uploadDir(uploadId)}/${partNumber}`;
+  };
+  /** The object's path, or undefined when the key cannot name a file (so no such object exists). */
+  const readablePath = (bucket: string, key: string): string | undefined => {
+    const dir = bucketDir(bucket);
+    try {
+      checkObjectKey(key);
+    } catch {
+      return undefined;
+    }
+    return `${dir}/${key}`;
+  };
+  const checkTemp = (temp: TempBlob): void => {
+    if (!temp.path.startsWith(`${tmpDir}/`) || temp.path.slice(tmpDir.length + 1).includes('/')) {
+      throw new Error(`not a temp blob of this store: ${temp.path}`);
+    }
+  };
+
+  const openFile = async (path: string): Promise<BlobReader | undefined> => {
+    let fd: number;
+    try {
+      fd = await openFd(path, 'r');
+    } catch (e) {
+      const code = errno(e);
+      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return undefined;
+      throw e;
+    }
+    try {
+      const st = await fstat(fd);
+      if (!st.isFile()) {
+        closeQuietly(fd);
+        return undefined;
+      }
+      return new FdReader(fd, st.size, st.mtimeMs, path);
+    } catch (e) {
+      closeQuietly(fd);
+      throw e;
+    }
+  };
+  const statQuiet = async (path: string): Promise<fs.Stats | undefined> => {
+    try {
+      return await stat(path);
+    } catch (e) {
+      const code = errno(e);
+      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+      throw e;
+    }
+  };
+
+  /** Creates the key's parent directories; a file in the way is a conflict. */
+  const makeParents = async (dir: string, key: string): Promise<void> => {
+    try {
+      const created = await mkdirp(dir);
+      // New directories are entries of their parents: make the topmost one durable too.
+      if (created !== undefined) await fsyncDir(created.slice(0, created.lastIndexOf('/')));
+    } catch (e) {
+      const code = errno(e);
+      if (code === 'EEXIST' || code === 'ENOTDIR') {
+        throw conflict(key, 'a prefix of the key is an object (a file), so it cannot also be a directory');
+      }
+      throw e;
+    }
+  };
+
+  /** Renames into place, retrying when a concurrent delete pruned the parent in between. */
+  const place = async (from: string, to: string, key: string): Promise<void> => {
+    const parent = to.slice(0, to.lastIndexOf('/'));
+    for (let attempt = 0; ; attempt++) {
+      await makeParents(parent, key);
+      try {
+        await rename(from, to);
+        await fsyncDir(parent);
+        return;
+      } catch (e) {
+        const code = errno(e);
+        if (code === 'EISDIR' || code === 'ENOTEMPTY' || code === 'EEXIST') {
+          throw conflict(key, 'other objects exist under this key followed by "/", so it is a directory');
+        }
+        if (code === 'ENOTDIR') throw conflict(key, 'a prefix of the key is an object (a file)');
+        if (code !== 'ENOENT' || attempt >= 5) throw e;
+      }
+    }
+  };
+
+  /** Removes empty directories from `dir` up to (not including) the bucket directory. */
+  const prune = async (bucket: string, key: string): Promise<void> => {
+    const base = `${root}/${bucket}`;
+    let rel = key.endsWith('/') ? key.slice(0, -1) : key;
+    for (;;) {
+      const slash = rel.lastIndexOf('/');
+      if (slash < 0) return;
+      rel = rel.slice(0, slash);
+      // A directory that is itself a marker object stays.
+      if ((await statQuiet(markerFile(bucket, `${rel}/`))) !== undefined) return;
+      try {
+        await rmdir(`${base}/${rel}`);
+      } catch (e) {
+        const code = errno(e);
+        if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOENT' || code === 'ENOTDIR') return;
+        throw e;
+      }
+    }
+  };
+
+  const writeTemp = async (body: Readable, opts: WriteOptions = {}): Promise<TempBlob> => {
+    if (opts.expectedSize !== undefined && opts.maxSize !== undefined && opts.expectedSize > opts.maxSize) {
+      throw new CofferError(
+        'EntityTooLarge',
+        `The body exceeds the maximum allowed size of ${opts.maxSize} bytes.`,
+      );
+    }
+    const writer = await TempWriter.create(tmpDir, opts.digests ?? []);
+    try {
+      await pumpBody(body, writer, opts);
+      return remember(await writer.finish());
+    } catch (e) {
+      await writer.abort();
+      throw e;
+    }
+  };
+
+  const remember = (t: TempBlob & { mtimeMs: number }): TempBlob => {
+    const blob: TempBlob = { path: t.path, size: t.size, digests: t.digests };
+    tempMtimes.set(blob, t.mtimeMs);
+    return blob;
+  };
+  const mtimeOf = async (temp: TempBlob, finalPath: string): Promise<number> =>
+    tempMtimes.get(temp) ?? (await stat(finalPath)).mtimeMs;
+
+  const assemble = async (
+    uploadId: string,
+    partNumbers: number[],
+    opts: WriteOptions = {},
+  ): Promise<TempBlob> => {
+    const paths = partNumbers.map((n) => partFile(uploadId, n));
+    const writer = await TempWriter.create(tmpDir, opts.digests ?? ([] as DigestName[]));
+    try {
+      for (const [i, path] of paths.entries()) {
+        let fd: number;
+        try {
+          fd = await openFd(path, 'r');
+        } catch (e) {
+          if (errno(e) === 'ENOENT') {
+            throw new CofferError('InvalidPart', `Part ${partNumbers[i]} has not been uploaded.`);
+          }
+          throw e;
+        }
+        // Streamed in 1 MiB chunks: a 5 GiB object never sits in memory.
+        for await (const chunk of fs.createReadStream(path, { fd, highWaterMark: 1024 * 1024 })) {
+          if (opts.maxSize !== undefined && writer.size + (chunk as Buffer).length > opts.maxSize) {
+            throw new CofferError('EntityTooLarge');
+          }
+          if (!writer.push(chunk as Buffer)) await writer.drained();
+        }
+      }
+      if (opts.expectedSize !== undefined && writer.size !== opts.expectedSize) {
+        throw new CofferError(
+          'IncompleteBody',
+          `The parts hold ${writer.size} bytes, not ${opts.expectedSize}.`,
+        );
+      }
+      return remember(await writer.finish());
+    } catch (e) {
+      await writer.abort();
+      throw e;
+    }
+  };
+
+  return {
+    checkKey: checkObjectKey,
+
+    async createBucket(bucket) {
+      const dir = bucketDir(bucket);
+      try {
+        await new Promise<void>((resolve, reject) => fs.mkdir(dir, (e) => (e ? reject(e) : resolve())));
+        await fsyncDir(root);
+      } catch (e) {
+        if (errno(e) !== 'EEXIST') throw e;
+      }
+    },
+
+    async deleteBucket(bucket) {
+      const dir = bucketDir(bucket);
+      // Depth-first: refuse if any file is found before removing anything.
+      const dirs: string[] = [];
+      const walk = async (d: string): Promise<void> => {
+        dirs.push(d);
+        for (const entry of await readdir(d)) {
+          if (!entry.isDirectory()) {
+            throw new CofferError(
+              'BucketNotEmpty',
+              `The bucket directory still holds a file (${entry.name}).`,
+            );
+          }
+          await walk(`${d}/${entry.name}`);
+        }
+      };
+      try {
+        await walk(dir);
+      } catch (e) {
+        if (errno(e) === 'ENOENT' && dirs.length <= 1) return; // already gone
+        throw e;
+      }
+      const markers = `${markersDir}/${bucket}`;
+      const markerEntries = await readdir(markers).catch((e: unknown) => {
+        if (errno(e) === 'ENOENT') return [];
+        throw e;
+      });
+      if (markerEntries.length > 0) {
+        throw new CofferError('BucketNotEmpty', 'The bucket still holds directory-marker objects.');
+      }
+      await rmdir(markers).catch(() => undefined);
+      for (const d of dirs.reverse()) await rmdir(d);
+      await fsyncDir(root);
+    },
+
+    writeTemp,
+
+    async commit(temp, bucket, key) {
+      checkTemp(temp);
+      const dir = bucketDir(bucket);
+      checkObjectKey(key);
+      if (isMarkerKey(key)) {
+        // The directory first (a file in the way is a conflict), then the marker's body.
+        await makeParents(`${dir}/${key.slice(0, -1)}`, key);
+        const target = markerFile(bucket, key);
+        await mkdirp(`${markersDir}/${bucket}`);
+        await rename(temp.path, target);
+        await fsyncDir(`${markersDir}/${bucket}`);
+        return { size: temp.size, mtimeMs: await mtimeOf(temp, target) };
+      }
+      const target = `${dir}/${key}`;
+      await place(temp.path, target, key);
+      return { size: temp.size, mtimeMs: await mtimeOf(temp, target) };
+    },
+
+    async discard(temp) {
+      checkTemp(temp);
+      await unlinkQuietly(temp.path);
+    },
+
+    async open(bucket, key) {
+      const path = readablePath(bucket, key);
+      if (path === undefined) return undefined;
+      if (!isMarkerKey(key)) return openFile(path);
+      const reader = await openFile(markerFile(bucket, key));
+      if (reader) return reader;
+      const st = await statQuiet(path.slice(0, -1));
+      return st?.isDirectory() ? new EmptyReader(st.mtimeMs) : undefined;
+    },
+
+    async stat(bucket, key): Promise<BlobInfo | undefined> {
+      const path = readablePath(bucket, key);
+      if (path === undefined) return undefined;
+      if (isMarkerKey(key)) {
+        const marker = await statQuiet(markerFile(bucket, key));
+        if (marker?.isFile()) return { size: marker.size, mtimeMs: marker.mtimeMs };
+        const st = await statQuiet(path.slice(0, -1));
+        return st?.isDirectory() ? { size: 0, mtimeMs: st.mtimeMs } : undefined;
+      }
+      const st = await statQuiet(path);
+      return st?.isFile() ? { size: st.size, mtimeMs: st.mtimeMs } : undefined;
+    },
+
+    async delete(bucket, key) {
+      const path = readablePath(bucket, key);
+      if (path === undefined) return;
+      if (isMarkerKey(key)) {
+        await unlinkQuietly(markerFile(bucket, key));
+        try {
+          await rmdir(path.slice(0, -1)); // only if no other object lives under it
+        } catch (e) {
+          const code = errno(e);
+          if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOENT' || code === 'ENOTDIR') return;
+          throw e;
+        }
+        await prune(bucket, key);
+        return;
+      }
+      try {
+        const st = await stat(path);
+        if (!st.isFile()) return; // a directory is not this object
+        await unlink(path);
+      } catch (e) {
+        const code = errno(e);
+        if (code === 'ENOENT' || code === 'ENOTDIR') return;
+        throw e;
+      }
+      await prune(bucket, key);
+    },
+
+    async commitPart(temp, uploadId, partNumber) {
+      checkTemp(temp);
+      const target = partFile(uploadId, partNumber);
+      await mkdirp(uploadDir(uploadId));
+      await rename(temp.path, target);
+      await fsyncDir(uploadDir(uploadId));
+    },
+
+    async openPart(uploadId, partNumber) {
+      return openFile(partFile(uploadId, partNumber));
+    },
+
+    assemble,
+
+    async deleteUpload(uploadId) {
+      await new Promise<void>((resolve, reject) =>
+        fs.rm(uploadDir(uploadId), { recursive: true, force: true }, (e) => (e ? reject(e) : resolve())),
+      );
+    },
+  };
+}

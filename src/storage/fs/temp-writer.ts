@@ -1,0 +1,244 @@
+// Writes a stream of chunks to a new temp file while hashing them in the same pass. Hashing runs on
+// the main thread while the previous chunks are written by the thread pool; chunks that arrive
+// during a write are coalesced into one positioned writev, so large bodies need few syscalls.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import type { Readable } from 'node:stream';
+import { CofferError } from '../../errors/error.js';
+import { MultiDigest, type DigestName } from '../../kernel/checksums.js';
+import type { TempBlob, WriteOptions } from '../ports.js';
+import { closeQuietly, fstat, fsync, close, openFd, unlinkQuietly, writev } from './fsx.js';
+
+/** Bytes queued for writing before the source is asked to wait. */
+const HIGH_WATER = 16 * 1024 * 1024;
+/** writev accepts at most IOV_MAX (1024 on Linux) buffers. */
+const MAX_IOV = 1024;
+
+export interface FinishedTemp extends TempBlob {
+  readonly mtimeMs: number;
+}
+
+export class TempWriter {
+  private position = 0;
+  private queued: Buffer[] = [];
+  private queuedBytes = 0;
+  private writing = false;
+  private failure: Error | undefined;
+  private waiters: { resolve: () => void; reject: (e: Error) => void; drainOnly: boolean }[] = [];
+  private readonly digest: MultiDigest;
+  /** Total bytes accepted so far. */
+  size = 0;
+
+  private constructor(
+    readonly path: string,
+    private fd: number | undefined,
+    digests: Iterable<DigestName>,
+  ) {
+    this.digest = new MultiDigest(['MD5', ...digests]);
+  }
+
+  static async create(tmpDir: string, digests: Iterable<DigestName> = []): Promise<TempWriter> {
+    const path = `${tmpDir}/${randomBytes(12).toString('hex')}`;
+    const flags = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL;
+    return new TempWriter(path, await openFd(path, flags, 0o644), digests);
+  }
+
+  /** Hashes and queues a chunk; false when the caller should wait for `drained()`. */
+  push(chunk: Buffer): boolean {
+    if (this.failure) return false;
+    if (chunk.length === 0) return true;
+    this.digest.update(chunk);
+    this.size += chunk.length;
+    this.queued.push(chunk);
+    this.queuedBytes += chunk.length;
+    if (!this.writing) this.pump();
+    return this.queuedBytes < HIGH_WATER;
+  }
+
+  /** Resolves when the queue is below the high-water mark; rejects on a write error. */
+  drained(): Promise<void> {
+    return this.wait(true);
+  }
+
+  /** Set when a write failed; the writer then accepts nothing more. */
+  get error(): Error | undefined {
+    return this.failure;
+  }
+
+  /** Writes out the queue, fsyncs and closes; resolves the finished temp blob. */
+  async finish(): Promise<FinishedTemp> {
+    await this.wait(false);
+    const fd = this.take();
+    try {
+      await fsync(fd);
+      const st = await fstat(fd);
+      await close(fd);
+      return { path: this.path, size: this.size, digests: await this.digest.finish(), mtimeMs: st.mtimeMs };
+    } catch (e) {
+      closeQuietly(fd);
+      await unlinkQuietly(this.path);
+      throw e;
+    }
+  }
+
+  /** Stops, closes and removes the temp file (any queued writes are dropped). */
+  async abort(): Promise<void> {
+    this.failure ??= new Error('aborted');
+    this.queued = [];
+    this.queuedBytes = 0;
+    // Let an in-flight writev return before closing its descriptor.
+    if (this.writing) await this.wait(false).catch(() => undefined);
+    if (this.fd !== undefined) closeQuietly(this.take());
+    await unlinkQuietly(this.path);
+  }
+
+  private take(): number {
+    const fd = this.fd;
+    if (fd === undefined) throw new Error('temp writer already closed');
+    this.fd = undefined;
+    return fd;
+  }
+
+  private wait(drainOnly: boolean): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (drainOnly ? this.queuedBytes < HIGH_WATER : !this.writing && this.queued.length === 0) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject, drainOnly }));
+  }
+
+  private pump(): void {
+    const fd = this.fd;
+    if (fd === undefined || this.failure) return;
+    const batch = this.queued.length <= MAX_IOV ? this.queued : this.queued.slice(0, MAX_IOV);
+    this.queued = this.queued.length <= MAX_IOV ? [] : this.queued.slice(MAX_IOV);
+    let bytes = 0;
+    for (const b of batch) bytes += b.length;
+    this.writing = true;
+    const at = this.position;
+    this.position += bytes;
+    writev(fd, batch, at).then(
+      (written) => {
+        this.writing = false;
+        this.queuedBytes -= bytes;
+        if (written < bytes) {
+          // Short writes to regular files are rare (disk nearly full): requeue the remainder.
+          const rest = Buffer.concat(batch).subarray(written);
+          this.position = at + written;
+          this.queued.unshift(rest);
+          this.queuedBytes += rest.length;
+        }
+        if (this.queued.length > 0) this.pump();
+        this.notify();
+      },
+      (e: Error) => {
+        this.writing = false;
+        this.failure = e;
+        this.notify();
+      },
+    );
+  }
+
+  private notify(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) {
+      if (this.failure) w.reject(this.failure);
+      else if (w.drainOnly ? this.queuedBytes < HIGH_WATER : !this.writing && this.queued.length === 0)
+        w.resolve();
+      else this.waiters.push(w);
+    }
+  }
+}
+
+/**
+ * Pipes `body` into `writer`, enforcing the size options. Body errors that are CofferErrors (a chunk
+ * signature or checksum verifier) pass through; other stream failures become IncompleteBody.
+ * On failure the body is left paused: the caller answers and decides the connection's fate.
+ */
+const ignore = (): void => undefined;
+
+export function pumpBody(body: Readable, writer: TempWriter, options: WriteOptions): Promise<void> {
+  const { expectedSize, maxSize } = options;
+  return new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const settle = (err?: unknown): void => {
+      if (settled) return;
+      settled = true;
+      body.off('data', onData);
+      body.off('end', onEnd);
+      body.off('error', onError);
+      body.off('close', onClose);
+      // A later error (the client going away) must not become an unhandled 'error' event.
+      body.on('error', ignore);
+      if (err === undefined) resolve();
+      else {
+        body.pause();
+        reject(err instanceof Error ? err : new Error('body stream failed', { cause: err }));
+      }
+    };
+    const onData = (data: Buffer | string): void => {
+      const chunk = typeof data === 'string' ? Buffer.from(data) : data;
+      const size = writer.size + chunk.length;
+      if (maxSize !== undefined && size > maxSize) {
+        settle(
+          new CofferError('EntityTooLarge', `The body exceeds the maximum allowed size of ${maxSize} bytes.`),
+        );
+        return;
+      }
+      if (expectedSize !== undefined && size > expectedSize) {
+        settle(
+          new CofferError('IncompleteBody', `The body is longer than the declared ${expectedSize} bytes.`),
+        );
+        return;
+      }
+      if (!writer.push(chunk)) {
+        if (writer.error) {
+          settle(writer.error);
+          return;
+        }
+        body.pause();
+        writer.drained().then(
+          () => {
+            if (!settled) body.resume();
+          },
+          (e: unknown) => settle(e),
+        );
+      }
+    };
+    const onEnd = (): void => {
+      if (expectedSize !== undefined && writer.size !== expectedSize) {
+        settle(
+          new CofferError(
+            'IncompleteBody',
+            `The body has ${writer.size} bytes where ${expectedSize} were declared.`,
+          ),
+        );
+      } else settle();
+    };
+    const onError = (e: unknown): void => {
+      settle(
+        e instanceof CofferError
+          ? e
+          : new CofferError('IncompleteBody', 'The request body could not be read to its end.', { cause: e }),
+      );
+    };
+    // 'close' before 'end' means the body was cut off (a client that went away).
+    const onClose = (): void => {
+      if (!body.readableEnded) onError(new Error('body stream closed before its end'));
+    };
+    if (body.readableEnded) {
+      onEnd();
+      return;
+    }
+    if (body.destroyed) {
+      onError(body.errored ?? new Error('body stream already destroyed'));
+      return;
+    }
+    body.on('data', onData);
+    body.on('end', onEnd);
+    body.on('error', onError);
+    body.on('close', onClose);
+    body.resume();
+  });
+}
