@@ -9,6 +9,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  truncateSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -166,6 +167,13 @@ describe('reads', () => {
     expect(await store.open('b', 'missing')).toBeUndefined();
     expect(await store.open('b', 'r/child')).toBeUndefined();
     expect(await store.stat('b', 'missing')).toBeUndefined();
+  });
+
+  it('fails the stream, rather than hanging, when the file shrank under the reader', async () => {
+    await put('shrink', '0123456789');
+    const r = await store.open('b', 'shrink');
+    truncateSync(join(data, 'b', 'shrink'), 4);
+    await expect(collect(r!.stream())).rejects.toThrow(/shorter/);
   });
 
   it('does not treat a directory as an object', async () => {
