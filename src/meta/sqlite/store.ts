@@ -203,7 +203,8 @@ export function openSqliteMeta(options: SqliteMetaOptions): SqliteMetaStore {
   const db = new Database(options.path);
   db.pragma('journal_mode = WAL');
   // FULL: the WAL is fsynced at every commit, so an acknowledged write survives a power loss
-  // (NORMAL would only survive a process crash). Writes already pay an fsync for the object file.
+  // (NORMAL would only survive a process crash). Measured here: ~6,000 vs ~70,000 single puts/s,
+  // i.e. ~0.15 ms per write, small next to the ~1.3 ms a PUT spends fsyncing its file and directory.
   db.pragma('synchronous = FULL');
   db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
   db.pragma('foreign_keys = ON');
