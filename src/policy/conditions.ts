@@ -167,7 +167,8 @@ function compileValueTest(
         compilePattern(p, { wildcards: op.variant === 'like', variables, ignoreCase: op.variant === 'eqi' }),
       );
       if (!pats.some((p) => p.hasVariables) && op.variant === 'eq') {
-        const set = new Set(values);
+        // Escapes (`${$}`) are already resolved in a variable-free pattern's text.
+        const set = new Set(pats.map((p) => p.resolve(noContext) as string));
         positive = (v) => set.has(v);
       } else positive = anyPattern(pats);
       break;
@@ -252,6 +253,8 @@ function compileValueTest(
   if (!op.negated) return (v, ctx) => positive(v, ctx) === true;
   return (v, ctx) => positive(v, ctx) === false;
 }
+
+const noContext: ContextReader = { get: () => undefined };
 
 /** Any-of over patterns: true if one matches; undefined if none matches and one was unresolvable. */
 function anyPattern(pats: readonly Pattern[]): (v: string, ctx: ContextReader) => boolean | undefined {
