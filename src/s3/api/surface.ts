@@ -1,0 +1,117 @@
+// The S3 surface: resolve → authenticate → load the bucket → authorise every required action →
+// handler → one responder. CORS preflight is answered before authentication from the bucket's rules;
+// CORS headers are added to replies (errors included) whose Origin matches a rule.
+import type { Authorizer } from '../../auth/authorize.js';
+import type { AuthenticatedRequest, SignedRequest } from '../../auth/types.js';
+import type { Config } from '../../config/config.js';
+import { CofferError } from '../../errors/error.js';
+import type { RequestContext } from '../../kernel/request-context.js';
+import type { BucketRecord, MetaStore } from '../../meta/ports.js';
+import type { BlobStore } from '../../storage/ports.js';
+import { resolve, type ResolvedRequest } from '../resolve.js';
+import type { ServiceDeps } from '../service/deps.js';
+import { authorizeRequest } from './authorization.js';
+import { corsHeaders, preflight } from './cors.js';
+import { handlers, type HandledOperation } from './handlers/index.js';
+import { writeError, writeReply } from './responder.js';
+import type { DecisionEvent, LogEvent, ReplyHeaders } from './types.js';
+
+export interface S3SurfaceDeps {
+  config: Config;
+  meta: MetaStore;
+  blobs: BlobStore;
+  /** Verifies the signature (throws CofferError) and yields the principal and a verifying body wrapper. */
+  authenticate: (req: SignedRequest) => AuthenticatedRequest;
+  authorize: Authorizer;
+  log?: (event: LogEvent) => void;
+  onDecision?: (event: DecisionEvent) => void;
+  /** Called once per request after the reply is written (audit, metrics). */
+  onComplete?: (event: CompletionEvent) => void;
+}
+
+export interface CompletionEvent {
+  requestId: string;
+  operation: string | undefined;
+  bucket: string | undefined;
+  key: string | undefined;
+  status: number;
+  errorCode: string | undefined;
+  principalArn: string | undefined;
+  accessKeyId: string | undefined;
+}
+
+export type S3Surface = (ctx: RequestContext) => Promise<void>;
+
+const first = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
+
+export function createS3Surface(deps: S3SurfaceDeps): S3Surface {
+  const services: ServiceDeps = { config: deps.config, meta: deps.meta, blobs: deps.blobs };
+  const authzDeps = { authorize: deps.authorize, onDecision: deps.onDecision };
+  const domain = deps.config.domain;
+
+  return async function s3(ctx: RequestContext): Promise<void> {
+    let request: ResolvedRequest | undefined;
+    let auth: AuthenticatedRequest | undefined;
+    let cors: ReplyHeaders | undefined;
+    let errorCode: string | undefined;
+    try {
+      request = resolve({
+        method: ctx.method,
+        rawPath: ctx.rawPath,
+        query: ctx.query,
+        headers: ctx.headers,
+        host: ctx.host,
+        domain,
+      });
+      const op = request.op;
+      if (op.name === 'OptionsObject') {
+        const bucket = request.bucket === undefined ? undefined : await deps.meta.buckets.get(request.bucket);
+        await writeReply(ctx, preflight(bucket, ctx.headers), undefined);
+        return;
+      }
+      auth = deps.authenticate({
+        method: ctx.method,
+        rawPath: ctx.rawPath,
+        rawQuery: ctx.rawQuery,
+        headers: ctx.headers,
+      });
+      let bucket: BucketRecord | undefined;
+      if (request.bucket !== undefined) {
+        bucket = await deps.meta.buckets.get(request.bucket);
+        const origin = first(ctx.headers.origin);
+        if (origin !== undefined) cors = corsHeaders(bucket, origin, ctx.method);
+      }
+      checkExpectedOwner(ctx, bucket);
+      const granted = authorizeRequest(authzDeps, ctx, request, auth, bucket);
+      if (bucket === undefined && op.level !== 'service' && op.name !== 'CreateBucket') {
+        throw new CofferError('NoSuchBucket', undefined, { extra: { BucketName: request.bucket ?? '' } });
+      }
+      const reply = await handlers[op.name as HandledOperation](granted, services);
+      await writeReply(ctx, reply, cors);
+    } catch (e) {
+      errorCode = writeError(ctx, e, cors, deps.log, request?.op.name).code;
+    } finally {
+      if (deps.onComplete) {
+        const p = auth?.auth.principal;
+        deps.onComplete({
+          requestId: ctx.requestId,
+          operation: request?.op.name,
+          bucket: request?.bucket,
+          key: request?.key,
+          status: ctx.res.statusCode,
+          errorCode,
+          principalArn: p === undefined || p.kind === 'anonymous' ? undefined : p.arn,
+          accessKeyId: p === undefined || p.kind === 'anonymous' ? undefined : p.accessKeyId,
+        });
+      }
+    }
+  };
+}
+
+/** x-amz-expected-bucket-owner: S3 refuses the request when the bucket belongs to another account. */
+function checkExpectedOwner(ctx: RequestContext, bucket: BucketRecord | undefined): void {
+  const expected = first(ctx.headers['x-amz-expected-bucket-owner']);
+  if (expected !== undefined && bucket !== undefined && bucket.owner !== expected) {
+    throw new CofferError('AccessDenied');
+  }
+}

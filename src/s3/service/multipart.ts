@@ -1,0 +1,317 @@
+// The multipart service: uploads and parts over the ports. Parts are streamed to temps and committed
+// under the upload; Complete validates the part list as S3 does, assembles the parts by streaming
+// (never in memory), commits the object with its part layout and removes the upload.
+// https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html
+import { createHash, randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { CofferError } from '../../errors/error.js';
+import { createDigester, type ChecksumAlgorithm, type DigestName } from '../../kernel/checksums.js';
+import type {
+  ContentHeaders,
+  MultipartUploadRecord,
+  ObjectRecord,
+  PartInfo,
+  PartRecord,
+  Tag,
+} from '../../meta/ports.js';
+import { digestsFor, verifyBody, type BodyExpectation } from './checksum.js';
+import type { ServiceDeps } from './deps.js';
+import { openObject } from './objects.js';
+
+export const MIN_PART_SIZE = 5 * 1024 * 1024;
+export const MAX_PART_NUMBER = 10_000;
+export const MAX_PART_SIZE = 5 * 1024 ** 3;
+
+export const noSuchUpload = (uploadId: string): CofferError =>
+  new CofferError('NoSuchUpload', undefined, { extra: { UploadId: uploadId } });
+
+/** Upload ids are random and URL-safe (they travel in query strings and name a directory). */
+export const newUploadId = (): string => randomBytes(24).toString('base64url');
+
+export interface CreateUploadInput {
+  bucket: string;
+  key: string;
+  owner: string;
+  headers: ContentHeaders;
+  userMetadata: Record<string, string>;
+  tags: Tag[];
+  storageClass: string;
+  checksumAlgorithm?: ChecksumAlgorithm | undefined;
+  checksumType?: 'FULL_OBJECT' | 'COMPOSITE' | undefined;
+}
+
+export async function createUpload(d: ServiceDeps, input: CreateUploadInput): Promise<MultipartUploadRecord> {
+  d.blobs.checkKey(input.key);
+  const upload: MultipartUploadRecord = {
+    uploadId: newUploadId(),
+    bucket: input.bucket,
+    key: input.key,
+    initiated: new Date(),
+    owner: input.owner,
+    headers: input.headers,
+    userMetadata: input.userMetadata,
+    tags: input.tags,
+    storageClass: input.storageClass,
+  };
+  if (input.checksumAlgorithm !== undefined) {
+    upload.checksumAlgorithm = input.checksumAlgorithm;
+    // S3's default: full-object for CRC64NVME, composite for the others.
+    upload.checksumType =
+      input.checksumType ?? (input.checksumAlgorithm === 'CRC64NVME' ? 'FULL_OBJECT' : 'COMPOSITE');
+  }
+  await d.meta.multipart.create(upload);
+  return upload;
+}
+
+/** The upload, which must belong to this bucket and key. */
+export async function getUpload(
+  d: ServiceDeps,
+  bucket: string,
+  key: string,
+  uploadId: string,
+): Promise<MultipartUploadRecord> {
+  const upload = await d.meta.multipart.get(uploadId);
+  if (upload === undefined || upload.bucket !== bucket || upload.key !== key) throw noSuchUpload(uploadId);
+  return upload;
+}
+
+export function parsePartNumber(value: string | null): number {
+  const n = value === null ? NaN : Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_PART_NUMBER || !/^\d+$/.test(value ?? '')) {
+    throw new CofferError(
+      'InvalidArgument',
+      'Part number must be an integer between 1 and 10000, inclusive',
+      {
+        extra: { ArgumentName: 'partNumber', ArgumentValue: value ?? '' },
+      },
+    );
+  }
+  return n;
+}
+
+export interface UploadPartInput {
+  upload: MultipartUploadRecord;
+  partNumber: number;
+  body: Readable;
+  expectedSize?: number | undefined;
+  expectation: BodyExpectation;
+  trailers: () => Readonly<Record<string, string>>;
+}
+
+async function storePart(
+  d: ServiceDeps,
+  upload: MultipartUploadRecord,
+  partNumber: number,
+  body: Readable,
+  opts: { digests: DigestName[]; expectedSize?: number },
+  verify: (digests: Partial<Record<DigestName, Buffer>>) => void,
+): Promise<PartRecord> {
+  const temp = await d.blobs.writeTemp(body, { ...opts, maxSize: MAX_PART_SIZE });
+  try {
+    verify(temp.digests);
+    const md5 = temp.digests.MD5;
+    if (md5 === undefined) throw new Error('blob store did not compute MD5');
+    const checksums: Partial<Record<ChecksumAlgorithm, string>> = {};
+    for (const alg of opts.digests) {
+      const v = temp.digests[alg];
+      if (alg !== 'MD5' && v !== undefined) checksums[alg] = v.toString('base64');
+    }
+    // The upload may have been completed or aborted while the body streamed.
+    if ((await d.meta.multipart.get(upload.uploadId)) === undefined) throw noSuchUpload(upload.uploadId);
+    await d.blobs.commitPart(temp, upload.uploadId, partNumber);
+    const part: PartRecord = {
+      uploadId: upload.uploadId,
+      partNumber,
+      size: temp.size,
+      etag: md5.toString('hex'),
+      lastModified: new Date(),
+    };
+    if (Object.keys(checksums).length > 0) part.checksums = checksums;
+    await d.meta.multipart.putPart(part);
+    return part;
+  } catch (e) {
+    await d.blobs.discard(temp).catch(() => undefined);
+    throw e;
+  }
+}
+
+export async function uploadPart(d: ServiceDeps, input: UploadPartInput): Promise<PartRecord> {
+  const opts: { digests: DigestName[]; expectedSize?: number } = {
+    // The upload's own algorithm is computed on every part so Complete can build the object checksum.
+    digests: digestsFor(input.expectation, input.upload.checksumAlgorithm),
+  };
+  if (input.expectedSize !== undefined) opts.expectedSize = input.expectedSize;
+  return storePart(d, input.upload, input.partNumber, input.body, opts, (digests) => {
+    verifyBody(input.expectation, digests, input.trailers);
+  });
+}
+
+export interface UploadPartCopyInput {
+  upload: MultipartUploadRecord;
+  partNumber: number;
+  source: { bucket: string; key: string };
+  checkSource: (source: ObjectRecord) => void;
+  /** Resolves the x-amz-copy-source-range against the source size. */
+  range: (size: number) => { start: number; end: number } | undefined;
+}
+
+export async function uploadPartCopy(d: ServiceDeps, input: UploadPartCopyInput): Promise<PartRecord> {
+  const { record, reader } = await openObject(d, input.source.bucket, input.source.key);
+  let stream: Readable;
+  let size: number;
+  try {
+    input.checkSource(record);
+    const r = input.range(record.size);
+    size = r === undefined ? record.size : r.end - r.start + 1;
+    stream = r === undefined ? reader.stream() : reader.stream(r.start, r.end);
+  } catch (e) {
+    reader.close();
+    throw e;
+  }
+  const digests: DigestName[] =
+    input.upload.checksumAlgorithm === undefined ? [] : [input.upload.checksumAlgorithm];
+  return storePart(
+    d,
+    input.upload,
+    input.partNumber,
+    stream,
+    { digests, expectedSize: size },
+    () => undefined,
+  );
+}
+
+export interface CompletePart {
+  partNumber: number;
+  etag: string;
+  checksums: Partial<Record<ChecksumAlgorithm, string>>;
+}
+
+const invalidPart = (p: CompletePart): CofferError =>
+  new CofferError('InvalidPart', undefined, { extra: { PartNumber: String(p.partNumber), ETag: p.etag } });
+
+/** ETag of a multipart object: MD5 of the concatenated binary part MD5s, then `-<count>`. */
+export function multipartETag(partETags: readonly string[]): string {
+  const h = createHash('md5');
+  for (const e of partETags) h.update(Buffer.from(e, 'hex'));
+  return `${h.digest('hex')}-${partETags.length}`;
+}
+
+/** COMPOSITE checksum: the algorithm over the concatenated binary part checksums, then `-<count>`. */
+async function compositeChecksum(alg: ChecksumAlgorithm, partSums: readonly string[]): Promise<string> {
+  const dg = createDigester(alg);
+  for (const s of partSums) dg.update(Buffer.from(s, 'base64'));
+  if (dg.finish) await dg.finish();
+  return `${dg.digest().toString('base64')}-${partSums.length}`;
+}
+
+export interface CompleteInput {
+  upload: MultipartUploadRecord;
+  parts: CompletePart[];
+}
+
+/** Validates the part list against what was uploaded and returns the stored parts in order. */
+export async function validateCompletion(d: ServiceDeps, input: CompleteInput): Promise<PartRecord[]> {
+  const { upload, parts } = input;
+  if (parts.length === 0) {
+    throw new CofferError('MalformedXML', 'You must specify at least one part');
+  }
+  for (let i = 1; i < parts.length; i++) {
+    const prev = parts[i - 1];
+    const cur = parts[i];
+    if (prev !== undefined && cur !== undefined && cur.partNumber <= prev.partNumber) {
+      throw new CofferError('InvalidPartOrder', undefined, { extra: { UploadId: upload.uploadId } });
+    }
+  }
+  const stored = await d.meta.multipart.listParts(upload.uploadId, 0, MAX_PART_NUMBER);
+  const byNumber = new Map(stored.map((p) => [p.partNumber, p]));
+  const chosen: PartRecord[] = [];
+  for (const [i, p] of parts.entries()) {
+    const s = byNumber.get(p.partNumber);
+    if (s === undefined || s.etag !== p.etag) throw invalidPart(p);
+    for (const [alg, v] of Object.entries(p.checksums)) {
+      const have = s.checksums?.[alg as ChecksumAlgorithm];
+      if (have !== undefined && have !== v) throw invalidPart(p);
+    }
+    if (i < parts.length - 1 && s.size < MIN_PART_SIZE) {
+      throw new CofferError('EntityTooSmall', undefined, {
+        extra: {
+          ProposedSize: String(s.size),
+          MinSizeAllowed: String(MIN_PART_SIZE),
+          PartNumber: String(s.partNumber),
+          ETag: s.etag,
+        },
+      });
+    }
+    chosen.push(s);
+  }
+  return chosen;
+}
+
+/** Assembles validated parts into the object, indexes it with its part layout and removes the upload. */
+export async function completeUpload(
+  d: ServiceDeps,
+  upload: MultipartUploadRecord,
+  parts: PartRecord[],
+): Promise<ObjectRecord> {
+  const alg = upload.checksumAlgorithm;
+  const fullObject = alg !== undefined && upload.checksumType === 'FULL_OBJECT';
+  const temp = await d.blobs.assemble(
+    upload.uploadId,
+    parts.map((p) => p.partNumber),
+    { digests: fullObject ? [alg] : [] },
+  );
+  let checksums: Partial<Record<ChecksumAlgorithm, string>> = {};
+  let checksumType: 'FULL_OBJECT' | 'COMPOSITE' | undefined;
+  try {
+    if (alg !== undefined) {
+      if (fullObject) {
+        const v = temp.digests[alg];
+        if (v !== undefined) {
+          checksums = { [alg]: v.toString('base64') };
+          checksumType = 'FULL_OBJECT';
+        }
+      } else {
+        const sums = parts.map((p) => p.checksums?.[alg]);
+        if (sums.every((s): s is string => s !== undefined)) {
+          checksums = { [alg]: await compositeChecksum(alg, sums) };
+          checksumType = 'COMPOSITE';
+        }
+      }
+    }
+    if ((await d.meta.multipart.get(upload.uploadId)) === undefined) throw noSuchUpload(upload.uploadId);
+  } catch (e) {
+    await d.blobs.discard(temp).catch(() => undefined);
+    throw e;
+  }
+  const info = await d.blobs.commit(temp, upload.bucket, upload.key);
+  const layout: PartInfo[] = parts.map((p) => {
+    const info: PartInfo = { partNumber: p.partNumber, size: p.size, etag: p.etag };
+    if (p.checksums !== undefined) info.checksums = p.checksums;
+    return info;
+  });
+  const record: ObjectRecord = {
+    bucket: upload.bucket,
+    key: upload.key,
+    size: temp.size,
+    etag: multipartETag(parts.map((p) => p.etag)),
+    lastModified: new Date(),
+    headers: upload.headers,
+    userMetadata: upload.userMetadata,
+    checksums,
+    tags: upload.tags,
+    owner: upload.owner,
+    storageClass: upload.storageClass,
+    parts: layout,
+    fileMtimeMs: info.mtimeMs,
+  };
+  if (checksumType !== undefined) record.checksumType = checksumType;
+  await d.meta.objects.put(record);
+  await d.meta.multipart.delete(upload.uploadId);
+  await d.blobs.deleteUpload(upload.uploadId);
+  return record;
+}
+
+export async function abortUpload(d: ServiceDeps, upload: MultipartUploadRecord): Promise<void> {
+  await d.meta.multipart.delete(upload.uploadId);
+  await d.blobs.deleteUpload(upload.uploadId);
+}
