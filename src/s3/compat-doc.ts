@@ -1,0 +1,90 @@
+// Renders docs/s3-compatibility.md from the operation table, so the document cannot drift from
+// what routing and authorisation actually do (a test compares the file with this output).
+import {
+  globalConditionKeys,
+  operations,
+  unsupportedSubresources,
+  type OperationSpec,
+} from './operations.js';
+
+function recognition(o: OperationSpec): string {
+  const level = o.level === 'service' ? '/' : o.level === 'bucket' ? '/{bucket}' : '/{bucket}/{key}';
+  let q = '';
+  if (o.subresource !== undefined) {
+    q = `?${o.subresource}${o.subresourceValue === undefined ? '' : `=${o.subresourceValue}`}`;
+    if (o.also !== undefined) q += `&${o.also}`;
+  }
+  const h = o.header === undefined ? '' : ` + \`${o.header}\``;
+  return `\`${o.method} ${level}${q}\`${h}`;
+}
+
+function actions(o: OperationSpec): string {
+  if (o.actions.length === 0) return '— (no authentication)';
+  return o.actions
+    .map((a) => {
+      const on =
+        a.resource === 'all'
+          ? '`*`'
+          : a.resource === 'bucket'
+            ? '`arn:aws:s3:::{bucket}`'
+            : a.resource === 'object'
+              ? '`arn:aws:s3:::{bucket}/{key}`'
+              : a.resource === 'copySource'
+                ? 'the copy source object'
+                : 'each key';
+      return `\`${a.action}\` on ${on}`;
+    })
+    .join('<br>');
+}
+
+export function renderCompatibilityDoc(): string {
+  const rows = (operations as readonly OperationSpec[]).map(
+    (o) =>
+      `| ${o.name} | ${o.supported ? 'yes' : 'NotImplemented'} | ${recognition(o)} | ${actions(o)} | ${
+        o.conditionKeys.length === 0 ? '' : o.conditionKeys.map((k) => `\`${k}\``).join(', ')
+      } | ${o.notes ?? ''} |`,
+  );
+  return `# S3 compatibility
+
+<!-- Generated from src/s3/operations.ts by src/s3/compat-doc.ts; regenerate with
+     UPDATE_DOCS=1 npx vitest run src/s3/compat-doc.test.ts -->
+
+Coffer serves the S3 REST API on path-style (\`/bucket/key\`) and virtual-hosted
+(\`bucket.<domain>\`, with \`--domain\`) addresses. Each row below is one entry of the operation
+table that drives routing, the IAM actions a request needs, its condition keys, metrics labels and
+this page. Operations marked NotImplemented are recognised and answered with \`501 NotImplemented\`.
+
+| operation | supported | request | IAM action(s) and resource | operation condition keys | notes |
+|---|---|---|---|---|---|
+${rows.join('\n')}
+
+Every request also carries these global condition keys: ${globalConditionKeys.map((k) => `\`${k}\``).join(', ')}.
+
+Sub-resources that are recognised but not implemented (answered with NotImplemented):
+${unsupportedSubresources.map((s) => `\`?${s}\``).join(', ')}.
+
+## Behaviour notes
+- Buckets are never versioned: GetBucketVersioning returns an empty configuration and
+  ListObjectVersions lists current objects with \`VersionId\` \`null\`. \`versionId=null\` is accepted
+  wherever a version id is; any other version id is \`InvalidArgument\`.
+- ACLs are disabled, as with S3's default \`BucketOwnerEnforced\` ownership: GetBucketAcl and
+  GetObjectAcl show the owner with \`FULL_CONTROL\`; PutBucketAcl / PutObjectAcl are not implemented.
+- GetObject serves one byte range; a Range header with several ranges gets the whole object (as S3).
+  Conditional headers follow RFC 7232 precedence as S3 documents it.
+- Checksums: \`Content-MD5\` and one \`x-amz-checksum-*\` value (header, aws-chunked trailer or presigned
+  query parameter) are verified; the object keeps the checksum and returns it with
+  \`x-amz-checksum-mode: ENABLED\`. As on S3, a URL presigned by \`getSignedUrl(PutObject)\` with the
+  SDK's default checksum settings carries the CRC32 of an empty body and therefore only accepts an
+  empty upload; presign with \`requestChecksumCalculation: 'WHEN_REQUIRED'\` to upload data.
+- Conditional writes: \`If-None-Match: *\` and \`If-Match\` on PutObject and CopyObject.
+- Multipart: parts 1–10000, every part but the last at least 5 MiB, object ETag
+  \`md5(part md5s)-N\`; composite (or full-object, for CRC64NVME) checksums when the upload named an
+  algorithm. Parts are assembled by streaming.
+- Files changed through POSIX are noticed on read: when size or mtime differ from the index, the
+  record is refreshed (ETag recomputed) before replying; a vanished file is \`NoSuchKey\`.
+- Keys that cannot be files (\`.\`/\`..\` segments, empty segments, NUL, segments over 255 bytes, a key
+  that would need to be both a file and a directory) are refused with a clear error.
+- CORS: preflight \`OPTIONS\` is answered from the bucket's rules without authentication (403
+  \`AccessForbidden\` when no rule matches); matching actual requests get \`Access-Control-*\` headers.
+`;
+}
