@@ -21,6 +21,8 @@ export interface LoadOptions {
   expectStatus?: number;
   /** Stop early once this many operations have been timed (0 = no limit). */
   maxOps?: number;
+  /** CPU seconds the server process has used so far; sampled at both ends of the timed window. */
+  serverCpu?: () => number;
 }
 
 export interface LoadResult {
@@ -32,6 +34,10 @@ export interface LoadResult {
   mbPerSec: number;
   p50ms: number;
   p99ms: number;
+  /** Server CPU time per operation in the timed window (needs `serverCpu`). */
+  serverCpuUsPerOp: number;
+  /** Client CPU use over the timed window, 1 = one core: near 1 means the client may be the limit. */
+  clientCores: number;
 }
 
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
@@ -47,6 +53,15 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   let timedOps = 0;
   let lastTimedEnd = timedFrom;
   const maxOps = o.maxOps ?? 0;
+  // CPU at the window's edges: a timer fires at each (the event loop is never blocked for long).
+  let cpu0 = { server: NaN, client: process.cpuUsage() };
+  let cpu1 = { server: NaN, client: process.cpuUsage() };
+  const sample = (): { server: number; client: NodeJS.CpuUsage } => ({
+    server: o.serverCpu ? o.serverCpu() : NaN,
+    client: process.cpuUsage(),
+  });
+  const tStart = setTimeout(() => (cpu0 = sample()), o.warmupMs);
+  const tEnd = setTimeout(() => (cpu1 = sample()), o.warmupMs + o.durationMs);
 
   const one = (r: PreparedRequest): Promise<{ status: number; bytes: number; body?: string }> =>
     new Promise((resolve, reject) => {
@@ -96,8 +111,9 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       }
       const end = performance.now();
       const ok = o.expectStatus !== undefined ? status === o.expectStatus : status >= 200 && status < 300;
-      // An operation counts if it both started and finished inside the timed window.
-      if (start >= timedFrom && end <= until) {
+      // Closed loop in steady state: an operation counts when it completes inside the timed window
+      // (one started during warm-up is as representative, and large objects take a good part of it).
+      if (end >= timedFrom && end <= until) {
         if (ok) {
           latencies.push(end - start);
           bytes += r.body ? r.body.length : n;
@@ -114,6 +130,9 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   };
 
   await Promise.all(Array.from({ length: o.concurrency }, () => worker()));
+  clearTimeout(tStart);
+  clearTimeout(tEnd);
+  if (performance.now() < until) cpu1 = sample(); // stopped early (maxOps)
   agent.destroy();
   const stoppedEarly = maxOps > 0 && timedOps >= maxOps;
   const seconds = Math.max(1e-9, ((stoppedEarly ? lastTimedEnd : until) - timedFrom) / 1000);
@@ -129,6 +148,9 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     mbPerSec: bytes / 1e6 / seconds,
     p50ms: pct(0.5),
     p99ms: pct(0.99),
+    serverCpuUsPerOp: latencies.length ? ((cpu1.server - cpu0.server) * 1e6) / latencies.length : NaN,
+    clientCores:
+      (cpu1.client.user + cpu1.client.system - cpu0.client.user - cpu0.client.system) / 1e6 / seconds,
   };
 }
 
