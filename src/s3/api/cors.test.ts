@@ -47,10 +47,13 @@ describe('cors', () => {
       preflight(bucket, { origin: 'https://x.org', 'access-control-request-method': 'PUT' }),
     ).toThrow(expect.objectContaining({ code: 'AccessForbidden' }));
     expect(() =>
-      preflight({ ...bucket, cors: undefined } as BucketRecord, {
-        origin: 'a',
-        'access-control-request-method': 'GET',
-      }),
+      preflight(
+        { name: 'b', tenantId: 't', owner: 'o', createdAt: new Date(0), region: 'us-east-1', tags: [] },
+        {
+          origin: 'a',
+          'access-control-request-method': 'GET',
+        },
+      ),
     ).toThrow(expect.objectContaining({ code: 'AccessForbidden' }));
   });
   it('adds headers to actual requests whose origin matches', () => {

@@ -436,7 +436,8 @@ export const getObjectAttributes: Handler = async (g, d) => {
     const after = record.parts.filter((p) => p.partNumber > marker);
     const page = after.slice(0, maxParts);
     const truncated = after.length > page.length;
-    xml += `<ObjectParts><TotalPartsCount>${record.parts.length}</TotalPartsCount>`;
+    // The member TotalPartsCount is serialised as <PartsCount> (S3 API model).
+    xml += `<ObjectParts><PartsCount>${record.parts.length}</PartsCount>`;
     xml += `<PartNumberMarker>${marker}</PartNumberMarker>`;
     const last = page[page.length - 1];
     if (last !== undefined) xml += `<NextPartNumberMarker>${last.partNumber}</NextPartNumberMarker>`;
