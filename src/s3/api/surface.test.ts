@@ -745,6 +745,62 @@ describe('multipart', () => {
     ).toBe('NoSuchUpload');
   });
 
+  it('builds a composite CRC32 checksum when the upload names an algorithm', async () => {
+    const { UploadId } = await s3.send(
+      new CreateMultipartUploadCommand({ Bucket: 'alpha', Key: 'summed', ChecksumAlgorithm: 'CRC32' }),
+    );
+    const p1 = await s3.send(
+      new UploadPartCommand({
+        Bucket: 'alpha',
+        Key: 'summed',
+        UploadId,
+        PartNumber: 1,
+        Body: part1,
+        ChecksumAlgorithm: 'CRC32',
+      }),
+    );
+    const p2 = await s3.send(
+      new UploadPartCommand({
+        Bucket: 'alpha',
+        Key: 'summed',
+        UploadId,
+        PartNumber: 2,
+        Body: part2,
+        ChecksumAlgorithm: 'CRC32',
+      }),
+    );
+    expect(p1.ChecksumCRC32).toBeDefined();
+    const done = await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: 'alpha',
+        Key: 'summed',
+        UploadId,
+        MultipartUpload: {
+          Parts: [
+            { PartNumber: 1, ETag: p1.ETag, ChecksumCRC32: p1.ChecksumCRC32 },
+            { PartNumber: 2, ETag: p2.ETag, ChecksumCRC32: p2.ChecksumCRC32 },
+          ],
+        },
+      }),
+    );
+    const sums = Buffer.concat([
+      Buffer.from(p1.ChecksumCRC32 ?? '', 'base64'),
+      Buffer.from(p2.ChecksumCRC32 ?? '', 'base64'),
+    ]);
+    const c = Buffer.alloc(4);
+    c.writeUInt32BE(crc32(sums) >>> 0);
+    expect(done.ChecksumCRC32).toBe(`${c.toString('base64')}-2`);
+    const got = await s3.send(
+      new GetObjectCommand({ Bucket: 'alpha', Key: 'summed', ChecksumMode: 'ENABLED' }),
+    );
+    expect(got.ChecksumCRC32).toBe(`${c.toString('base64')}-2`);
+    expect((await got.Body?.transformToByteArray())?.length).toBe(5 * MiB + 4);
+    const part = await s3.send(
+      new GetObjectCommand({ Bucket: 'alpha', Key: 'summed', PartNumber: 2, ChecksumMode: 'ENABLED' }),
+    );
+    expect(await part.Body?.transformToString()).toBe('tail');
+  });
+
   it('refuses small non-final parts, copies part ranges and aborts', async () => {
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'alpha', Key: 'small' }));
     const a = await s3.send(
