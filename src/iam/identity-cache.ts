@@ -123,6 +123,13 @@ export class IdentityCache {
     return this.#tenants.get(tenantId)?.usersByName.get(name.toLowerCase());
   }
 
+  group(tenantId: string, name: string): GroupRecord | undefined {
+    const lower = name.toLowerCase();
+    for (const g of this.#tenants.get(tenantId)?.groups.values() ?? [])
+      if (g.name.toLowerCase() === lower) return g;
+    return undefined;
+  }
+
   userById(tenantId: string, userId: string): UserRecord | undefined {
     return this.#tenants.get(tenantId)?.users.get(userId);
   }
@@ -144,6 +151,19 @@ export class IdentityCache {
     }
     this.#policyMemo.set(memoKey, result);
     return result;
+  }
+
+  /** The policies in force for a user (SimulatePrincipalPolicy), uncached. */
+  userPolicies(tenantId: string, userId: string): PrincipalPolicies | undefined {
+    const view = this.#tenants.get(tenantId);
+    const user = view?.users.get(userId);
+    return view && user ? this.#userPolicies(view, user) : undefined;
+  }
+
+  /** Compiles (memoised by text) a document for evaluation; invalid documents throw MalformedPolicyDocument. */
+  compile(document: string, id: string): PolicyRef {
+    parsePolicy(document, { kind: 'identity' });
+    return this.#ref(document, id);
   }
 
   /** Notes a key's use (auth path: memory only); written to the store by `flushKeyUse`. */

@@ -1,0 +1,90 @@
+// The thin HTTP glue of the IAM query API: read the form body (through the verifying body wrapper)
+// merged with query parameters, hand them to handleIamAction, write the XML reply. http/ mounts it
+// for requests whose SigV4 scope names the service `iam`.
+import type { Readable } from 'node:stream';
+import type { AuthenticatedRequest } from '../../auth/types.js';
+import { CofferError } from '../../errors/error.js';
+import type { RequestContext } from '../../kernel/request-context.js';
+import { errorReply, handleIamAction, type IamApiDeps, type IamReply } from './actions.js';
+
+export interface IamSurfaceDeps extends IamApiDeps {
+  /** Largest form body accepted (config.maxXmlBodySize). */
+  maxBodySize: number;
+  /** Called once per request after the reply is written (audit, metrics). */
+  onComplete?: (event: {
+    requestId: string;
+    action: string | undefined;
+    status: number;
+    errorCode: string | undefined;
+  }) => void;
+}
+
+export type IamSurface = (ctx: RequestContext, authn: AuthenticatedRequest) => Promise<void>;
+
+/** Reads a bounded body; the wrapper verifies the signed payload hash and fails the stream if it differs. */
+export async function readBody(body: Readable, max: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+    size += b.length;
+    if (size > max) throw new CofferError('MaxMessageLengthExceeded', 'The request body is too large.');
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Query parameters, overridden by a form-encoded POST body (how the SDKs and the CLI send IAM calls). */
+export async function iamParams(
+  ctx: RequestContext,
+  authn: AuthenticatedRequest,
+  maxBodySize: number,
+): Promise<URLSearchParams> {
+  const params = new URLSearchParams(ctx.query);
+  if (ctx.method === 'POST' || ctx.method === 'PUT') {
+    const text = await readBody(authn.wrapBody(ctx.req), maxBodySize);
+    for (const [k, v] of new URLSearchParams(text)) params.set(k, v);
+  }
+  return params;
+}
+
+/** Condition keys of the request itself, for `iam:` decisions. */
+export function requestContext(ctx: RequestContext): Record<string, string> {
+  const ua = ctx.headers['user-agent'];
+  return {
+    'aws:SourceIp': ctx.remoteAddress.replace(/^::ffff:/, ''),
+    'aws:SecureTransport': String(ctx.secure),
+    'aws:CurrentTime': ctx.receivedAt.toISOString(),
+    'aws:EpochTime': String(Math.floor(ctx.receivedAt.getTime() / 1000)),
+    ...(typeof ua === 'string' ? { 'aws:UserAgent': ua } : {}),
+  };
+}
+
+export function writeIamReply(ctx: RequestContext, reply: IamReply): void {
+  const body = Buffer.from(reply.xml, 'utf8');
+  ctx.res.writeHead(reply.status, {
+    'content-type': 'text/xml',
+    'content-length': String(body.length),
+    'x-amzn-requestid': ctx.requestId,
+  });
+  ctx.res.end(body);
+}
+
+export function createIamSurface(deps: IamSurfaceDeps): IamSurface {
+  return async function iam(ctx, authn) {
+    let reply: IamReply;
+    try {
+      const params = await iamParams(ctx, authn, deps.maxBodySize);
+      reply = await handleIamAction(deps, authn.auth.principal, params, ctx.requestId, requestContext(ctx));
+    } catch (e) {
+      reply = errorReply(e, ctx.requestId);
+    }
+    writeIamReply(ctx, reply);
+    deps.onComplete?.({
+      requestId: ctx.requestId,
+      action: reply.action,
+      status: reply.status,
+      errorCode: reply.errorCode,
+    });
+  };
+}
