@@ -24,7 +24,7 @@ function actions(o: OperationSpec): string {
     .map((a) => {
       const on =
         a.resource === 'all'
-          ? '`*`'
+          ? '`arn:aws:s3:::*`'
           : a.resource === 'bucket'
             ? '`arn:aws:s3:::{bucket}`'
             : a.resource === 'object'

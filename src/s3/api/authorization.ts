@@ -32,7 +32,9 @@ export const objectArn = (bucket: string, key: string): string => `arn:aws:s3:::
 function resourceOf(spec: ActionSpec, r: ResolvedRequest): string | undefined {
   switch (spec.resource) {
     case 'all':
-      return '*';
+      // Account-level actions (ListAllMyBuckets) have no resource type; policies name them with "*"
+      // or "arn:aws:s3:::*" (WEKA's readonly does), and this ARN is matched by both.
+      return 'arn:aws:s3:::*';
     case 'bucket':
       return bucketArn(r.bucket ?? '');
     case 'object':
