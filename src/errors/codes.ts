@@ -32,6 +32,11 @@ export const errorCatalogue = {
     message: "The provided 'x-amz-content-sha256' header does not match what was computed.",
   },
   InvalidSignatureVersion: { status: 400, message: 'The signature version is not supported.' },
+  MalformedTrailerError: {
+    status: 400,
+    message:
+      'The request contained trailing data that was not well-formed or did not conform to our published schema.',
+  },
   // --- request shape ---
   BadDigest: { status: 400, message: 'The Content-MD5 you specified did not match what we received.' },
   EntityTooLarge: { status: 400, message: 'Your proposed upload exceeds the maximum allowed object size.' },

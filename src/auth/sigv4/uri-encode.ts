@@ -1,0 +1,58 @@
+// SigV4 UriEncode over bytes: unreserved characters (A-Z a-z 0-9 - _ . ~) are kept, every other
+// byte becomes %XX with upper-case hex; '/' is kept only where asked (paths).
+// Source: https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html (UriEncode)
+
+const HEX = '0123456789ABCDEF';
+/** 1 = keep as is; index by byte value. */
+const UNRESERVED = new Uint8Array(256);
+for (let c = 0x30; c <= 0x39; c++) UNRESERVED[c] = 1;
+for (let c = 0x41; c <= 0x5a; c++) UNRESERVED[c] = 1;
+for (let c = 0x61; c <= 0x7a; c++) UNRESERVED[c] = 1;
+for (const ch of '-_.~') UNRESERVED[ch.charCodeAt(0)] = 1;
+
+/** Encodes bytes per SigV4 UriEncode; `keepSlash` leaves '/' alone (canonical URI). */
+export function uriEncodeBytes(bytes: Uint8Array, keepSlash: boolean): string {
+  let out = '';
+  for (const b of bytes) {
+    if (UNRESERVED[b] === 1 || (keepSlash && b === 0x2f)) out += String.fromCharCode(b);
+    else out += '%' + HEX[b >> 4]! + HEX[b & 15]!;
+  }
+  return out;
+}
+
+const hexVal = (c: number): number =>
+  c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x41 && c <= 0x46 ? c - 55 : c >= 0x61 && c <= 0x66 ? c - 87 : -1;
+
+/**
+ * Percent-decodes a raw URI component to bytes. A '%' not followed by two hex digits stays a
+ * literal '%' (lenient, as S3 is); `plusIsSpace` applies form decoding (query strings only).
+ */
+export function percentDecode(raw: string, plusIsSpace: boolean): Buffer {
+  const src = Buffer.from(raw, 'utf8');
+  if (src.indexOf(0x25) === -1 && !(plusIsSpace && src.indexOf(0x2b) !== -1)) return src;
+  const out = Buffer.allocUnsafe(src.length);
+  let n = 0;
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i]!;
+    if (c === 0x25 && i + 2 < src.length) {
+      const h = hexVal(src[i + 1]!);
+      const l = hexVal(src[i + 2]!);
+      if (h >= 0 && l >= 0) {
+        out[n++] = (h << 4) | l;
+        i += 2;
+        continue;
+      }
+    }
+    out[n++] = plusIsSpace && c === 0x2b ? 0x20 : c;
+  }
+  return out.subarray(0, n);
+}
+
+/** Decodes then re-encodes: the canonical form of a raw (as sent) URI component. */
+export function canonicalComponent(raw: string, keepSlash: boolean, plusIsSpace: boolean): string {
+  return uriEncodeBytes(percentDecode(raw, plusIsSpace), keepSlash);
+}
+
+/** SigV4 UriEncode of a (decoded) string. */
+export const uriEncode = (s: string, keepSlash = false): string =>
+  uriEncodeBytes(Buffer.from(s, 'utf8'), keepSlash);
