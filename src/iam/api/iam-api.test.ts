@@ -92,7 +92,29 @@ beforeAll(async () => {
     rootSecret: ROOT.secretAccessKey,
   });
   iam = new IamService({ store, cache, box, rootAccessKeyId: ROOT.accessKeyId });
-  deps = { iam, cache, authorize: createIdentityAuthorizer(cache), maxBodySize: 1 << 20 };
+  deps = {
+    iam,
+    cache,
+    authorize: createIdentityAuthorizer(cache),
+    maxBodySize: 1 << 20,
+    authenticate: (req) => {
+      // Stub authentication: the access key id from the SigV4 Credential, looked up in the cache.
+      const m = /Credential=([^/]+)\//.exec(String(req.headers.authorization ?? ''));
+      const cred = m?.[1] === undefined ? undefined : cache.lookup(m[1]);
+      const authn: AuthenticatedRequest = {
+        auth: {
+          principal: cred?.principal ?? { kind: 'anonymous' },
+          authType: 'header',
+          signatureVersion: 'AWS4-HMAC-SHA256',
+        },
+        service: 'iam',
+        payload: 'sha256',
+        wrapBody: (raw) => raw,
+        trailers: () => ({}),
+      };
+      return authn;
+    },
+  };
   const surface = createIamSurface(deps);
   server = http.createServer((req, res) => {
     const rawUrl = req.url ?? '/';
@@ -112,21 +134,7 @@ beforeAll(async () => {
       secure: false,
       host: req.headers.host ?? '',
     };
-    // Stub authentication: the access key id from the SigV4 Credential, looked up in the cache.
-    const m = /Credential=([^/]+)\//.exec(String(req.headers.authorization ?? ''));
-    const cred = m?.[1] === undefined ? undefined : cache.lookup(m[1]);
-    const authn: AuthenticatedRequest = {
-      auth: {
-        principal: cred?.principal ?? { kind: 'anonymous' },
-        authType: 'header',
-        signatureVersion: 'AWS4-HMAC-SHA256',
-      },
-      service: 'iam',
-      payload: 'sha256',
-      wrapBody: (raw) => raw,
-      trailers: () => ({}),
-    };
-    void surface(ctx, authn);
+    void surface(ctx);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -2,12 +2,14 @@
 // merged with query parameters, hand them to handleIamAction, write the XML reply. http/ mounts it
 // for requests whose SigV4 scope names the service `iam`.
 import type { Readable } from 'node:stream';
-import type { AuthenticatedRequest } from '../../auth/types.js';
+import type { AuthenticatedRequest, SignedRequest } from '../../auth/types.js';
 import { CofferError } from '../../errors/error.js';
 import type { RequestContext } from '../../kernel/request-context.js';
 import { errorReply, handleIamAction, type IamApiDeps, type IamReply } from './actions.js';
 
 export interface IamSurfaceDeps extends IamApiDeps {
+  /** Verifies the signature (throws CofferError); errors are answered in the IAM wire format. */
+  authenticate: (req: SignedRequest) => AuthenticatedRequest;
   /** Largest form body accepted (config.maxXmlBodySize). */
   maxBodySize: number;
   /** Called once per request after the reply is written (audit, metrics). */
@@ -19,7 +21,7 @@ export interface IamSurfaceDeps extends IamApiDeps {
   }) => void;
 }
 
-export type IamSurface = (ctx: RequestContext, authn: AuthenticatedRequest) => Promise<void>;
+export type IamSurface = (ctx: RequestContext) => Promise<void>;
 
 /** Reads a bounded body; the wrapper verifies the signed payload hash and fails the stream if it differs. */
 export async function readBody(body: Readable, max: number): Promise<string> {
@@ -71,9 +73,18 @@ export function writeIamReply(ctx: RequestContext, reply: IamReply): void {
 }
 
 export function createIamSurface(deps: IamSurfaceDeps): IamSurface {
-  return async function iam(ctx, authn) {
+  return async function iam(ctx) {
     let reply: IamReply;
     try {
+      const authn = deps.authenticate({
+        method: ctx.method,
+        rawPath: ctx.rawPath,
+        rawQuery: ctx.rawQuery,
+        headers: ctx.headers,
+      });
+      // The IAM API has no anonymous access (AWS: MissingAuthenticationToken → 403).
+      if (authn.auth.principal.kind === 'anonymous')
+        throw new CofferError('AccessDenied', 'Request is not signed.');
       const params = await iamParams(ctx, authn, deps.maxBodySize);
       reply = await handleIamAction(deps, authn.auth.principal, params, ctx.requestId, requestContext(ctx));
     } catch (e) {
