@@ -1,0 +1,118 @@
+// The server as a user meets it: start-up on any address/port/data dir, root credentials (from the
+// environment, or generated once and kept 0600), health, HTTPS, and a graceful stop that lets an
+// in-flight upload finish.
+import { describe, it, expect, afterEach } from 'vitest';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, statSync, readFileSync, existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import https from 'node:https';
+import { S3Client, ListBucketsCommand, CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { startServer } from '../helpers/server.js';
+
+const stops: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (stops.length) await stops.pop()!();
+});
+
+const client = (endpoint: string, accessKeyId: string, secretAccessKey: string): S3Client =>
+  new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId, secretAccessKey } });
+
+describe('coffer server', () => {
+  it('uses COFFER_ROOT_USER / COFFER_ROOT_PASSWORD exactly as the root key pair', async () => {
+    const s = await startServer();
+    stops.push(s.stop);
+    const res = await fetch(`${s.endpoint}/health/ready`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-amz-request-id')).toMatch(/^[0-9A-F]{16}$/);
+    const out = await client(s.endpoint, s.accessKeyId, s.secretAccessKey).send(new ListBucketsCommand({}));
+    expect(out.Buckets).toEqual([]);
+    // Any other signature is refused.
+    await expect(
+      client(s.endpoint, s.accessKeyId, s.secretAccessKey + 'x').send(new ListBucketsCommand({})),
+    ).rejects.toMatchObject({ name: 'SignatureDoesNotMatch' });
+    await expect(client(s.endpoint, 'NOSUCHKEY', 'secretsecret').send(new ListBucketsCommand({}))).rejects.toMatchObject({
+      name: 'InvalidAccessKeyId',
+    });
+  });
+
+  it('generates root credentials on first start, prints them once and keeps them 0600', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'coffer-gen-'));
+    const first = await startServer({ dataDir, env: { COFFER_ROOT_USER: '', COFFER_ROOT_PASSWORD: '' } });
+    const out1 = first.stdout();
+    await first.stop();
+    const m = /COFFER_ROOT_USER=(\S+)[\s\S]*COFFER_ROOT_PASSWORD=(\S+)/.exec(out1);
+    expect(m).not.toBeNull();
+    const file = join(dataDir, '.coffer', 'root-credentials.json');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ accessKeyId: m![1], secretAccessKey: m![2] });
+
+    const second = await startServer({ dataDir, env: { COFFER_ROOT_USER: '', COFFER_ROOT_PASSWORD: '' } });
+    stops.push(second.stop);
+    expect(second.stdout()).not.toContain('COFFER_ROOT_PASSWORD=');
+    const out = await client(second.endpoint, m![1]!, m![2]!).send(new ListBucketsCommand({}));
+    expect(out.Buckets).toEqual([]);
+  });
+
+  it('serves HTTPS when given a certificate and key', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'coffer-tls-'));
+    const cert = join(dir, 'cert.pem');
+    const key = join(dir, 'key.pem');
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert,
+      '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
+    ], { stdio: 'ignore' });
+    const s = await startServer({ args: ['--tls-cert', cert, '--tls-key', key], tls: { ca: readFileSync(cert) } });
+    stops.push(s.stop);
+    expect(s.endpoint.startsWith('https://')).toBe(true);
+    const status = await new Promise<number>((resolve, reject) => {
+      https
+        .get(`${s.endpoint}/health/ready`, { ca: readFileSync(cert) }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        })
+        .on('error', reject);
+    });
+    expect(status).toBe(200);
+  });
+
+  it('refuses bad configuration with a clear message', () => {
+    const r = spawn('node', ['bin/coffer.js', 'server', '--port', 'notaport'], { stdio: 'pipe' });
+    return new Promise<void>((resolve) => {
+      let err = '';
+      r.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      r.on('close', (code) => {
+        expect(code).not.toBe(0);
+        expect(err).toMatch(/invalid configuration: port/);
+        resolve();
+      });
+    });
+  });
+
+  it('finishes an in-flight upload on SIGTERM and leaves nothing half-written', async () => {
+    const s = await startServer();
+    const c = client(s.endpoint, s.accessKeyId, s.secretAccessKey);
+    await c.send(new CreateBucketCommand({ Bucket: 'drain' }));
+    // A slow streaming body: the server gets SIGTERM while it is still arriving.
+    const { Readable } = await import('node:stream');
+    let sent = 0;
+    const body = new Readable({
+      read() {
+        if (sent >= 8) return void this.push(null);
+        sent++;
+        setTimeout(() => this.push(Buffer.alloc(64 * 1024, 7)), 100);
+      },
+    });
+    const put = c.send(
+      new PutObjectCommand({ Bucket: 'drain', Key: 'slow.bin', Body: body, ContentLength: 8 * 64 * 1024 }),
+    );
+    await new Promise((r) => setTimeout(r, 250));
+    const stopped = s.stop();
+    const res = await put;
+    await stopped;
+    expect(res.ETag).toBeDefined();
+    expect(statSync(join(s.dataDir, 'drain', 'slow.bin')).size).toBe(8 * 64 * 1024);
+    const tmp = join(s.dataDir, '.coffer', 'tmp');
+    expect(existsSync(tmp) ? readdirSync(tmp) : []).toEqual([]);
+  });
+});
