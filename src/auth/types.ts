@@ -13,6 +13,8 @@ export interface SignedRequest {
   rawQuery: string;
   /** Lower-case header names, as node gives them. */
   headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** Bucket named by a virtual-hosted Host header, if any: SigV2's canonical resource starts with it. */
+  hostBucket?: string;
 }
 
 /** What a credential lookup returns: the secret to verify with and the principal it proves. */

@@ -249,7 +249,9 @@ export function verifyPresignedSigV4<C extends SecretLike>(
 ): SigV4Verified<C> {
   const p = new Map<string, string>();
   for (const [name, value] of splitRawQuery(req.rawQuery)) {
-    if (name.startsWith('X-Amz-') && !p.has(name)) p.set(name, percentDecode(value, true).toString('utf8'));
+    if ((name.startsWith('X-Amz-') || name === H_CONTENT_SHA256) && !p.has(name)) {
+      p.set(name, percentDecode(value, true).toString('utf8'));
+    }
   }
   const algorithm = p.get(Q_ALGORITHM);
   const credentialParam = p.get(Q_CREDENTIAL);
@@ -305,8 +307,9 @@ export function verifyPresignedSigV4<C extends SecretLike>(
     scope.region,
     scope.service,
   );
-  // Presigned payloads are unsigned unless the client signed an x-amz-content-sha256 header.
-  const declared = headerValue(req.headers, H_CONTENT_SHA256);
+  // Presigned payloads are unsigned unless the client signed an x-amz-content-sha256 value: as a
+  // header, or hoisted into the query (what @aws-sdk/s3-request-presigner does, with UNSIGNED-PAYLOAD).
+  const declared = headerValue(req.headers, H_CONTENT_SHA256) ?? p.get(H_CONTENT_SHA256);
   const payload =
     declared === undefined
       ? { kind: 'unsigned' as const, hash: UNSIGNED_PAYLOAD }
