@@ -1,0 +1,95 @@
+// Composition root: config → adapters → services → surfaces → listener. The only place that wires
+// concrete implementations together; everything else receives its dependencies.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from './config/config.js';
+import { loadRootCredentials } from './config/root-credentials.js';
+import type { Logger } from './kernel/log.js';
+import { startHttpServer, type RunningServer } from './http/server.js';
+import { authenticate, signedService } from './auth/authenticate.js';
+import type { SignedRequest } from './auth/types.js';
+import type { RequestContext } from './kernel/request-context.js';
+import { openSqliteMeta } from './meta/sqlite/store.js';
+import { indexDbPath, openFsBlobStore } from './storage/fs/store.js';
+import { createS3Surface } from './s3/api/surface.js';
+import { createIdentity } from './iam/setup.js';
+import { createIamSurface } from './iam/api/surface.js';
+
+/** Account id of the default tenant (an AWS-style 12-digit id). */
+export const DEFAULT_ACCOUNT_ID = '000000000000';
+
+export interface Coffer {
+  readonly server: RunningServer;
+  readonly rootAccessKeyId: string;
+  close(): Promise<void>;
+}
+
+export async function startCoffer(
+  config: Config,
+  log: Logger,
+  announce: (line: string) => void,
+): Promise<Coffer> {
+  // Internal state (index, temp files, parts, keys) lives in <data>/.coffer, never a bucket.
+  mkdirSync(join(config.dataDir, '.coffer'), { recursive: true, mode: 0o700 });
+  const root = loadRootCredentials(config.dataDir, config);
+  const meta = openSqliteMeta({ path: indexDbPath(config.dataDir) });
+  const blobs = openFsBlobStore({ dataDir: config.dataDir });
+
+  const identity = await createIdentity({ config, db: meta.db, root, defaultAccountId: DEFAULT_ACCOUNT_ID });
+  const authn = (req: SignedRequest) => {
+    const result = authenticate(req, { now: new Date(), region: config.region, lookup: identity.lookup });
+    const p = result.auth.principal;
+    // Memory only on the request path; written out by the periodic flush (GetAccessKeyLastUsed).
+    if (p.kind !== 'anonymous') identity.cache.noteKeyUse(p.accessKeyId, result.service, config.region);
+    return result;
+  };
+  const flushTimer = setInterval(() => {
+    identity.cache.flushKeyUse().catch((err: unknown) => log.warn('recording key use failed', { err }));
+  }, 10_000);
+  flushTimer.unref();
+
+  const s3 = createS3Surface({
+    config,
+    meta,
+    blobs,
+    authenticate: authn,
+    authorize: identity.authorize,
+    log: ({ level, msg, ...fields }) => log[level](msg, fields),
+  });
+  const iam = createIamSurface({
+    iam: identity.iam,
+    cache: identity.cache,
+    authorize: identity.authorize,
+    authenticate: authn,
+    maxBodySize: config.maxXmlBodySize,
+  });
+  // IAM and STS share the port with S3: the SigV4 credential scope's service tells them apart.
+  const route = (ctx: RequestContext) => (signedService(ctx) === 'iam' ? iam : s3);
+
+  const server = await startHttpServer({
+    address: config.address,
+    port: config.port,
+    ...(config.tlsCert && config.tlsKey ? { tls: { certPath: config.tlsCert, keyPath: config.tlsKey } } : {}),
+    log,
+    route,
+  });
+
+  announce(`Coffer listening on ${server.url} (region ${config.region}, data ${config.dataDir})`);
+  if (root.generated) {
+    announce('Root credentials were generated for this data directory. Store them now:');
+    announce(`  COFFER_ROOT_USER=${root.accessKeyId}`);
+    announce(`  COFFER_ROOT_PASSWORD=${root.secretAccessKey}`);
+    announce(`  (kept in ${root.file ?? ''}, mode 0600)`);
+  }
+
+  return {
+    server,
+    rootAccessKeyId: root.accessKeyId,
+    async close() {
+      await server.close();
+      clearInterval(flushTimer);
+      await identity.close();
+      await meta.close();
+    },
+  };
+}
