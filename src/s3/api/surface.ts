@@ -74,6 +74,8 @@ export function createS3Surface(deps: S3SurfaceDeps): S3Surface {
         rawPath: ctx.rawPath,
         rawQuery: ctx.rawQuery,
         headers: ctx.headers,
+        // SigV2's signed resource starts with the bucket even when the Host header carries it.
+        ...(request.virtualHosted && request.bucket !== undefined ? { hostBucket: request.bucket } : {}),
       });
       let bucket: BucketRecord | undefined;
       if (request.bucket !== undefined) {
