@@ -1,9 +1,9 @@
 // In-process integration test of the S3 surface: a node:http server around createS3Surface with the
 // real SQLite index and file blob store, driven by @aws-sdk/client-s3 (default checksum behaviour,
-// path style) and by raw HTTP for hostile requests. Authentication is a stand-in (root for every
-// request, `authorization: anonymous` for an anonymous caller) that decodes aws-chunked bodies, so
-// the trailer checksum path is exercised too; the real verifier is tested in src/auth.
-import { createHash } from 'node:crypto';
+// path style) and by raw HTTP for hostile requests, authenticated by the real SigV4 verifier (so the
+// aws-chunked trailer checksum path is exercised); unsigned raw requests are anonymous.
+import { createHash, createHmac } from 'node:crypto';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { mkdtempSync, rmSync, writeFileSync, utimesSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -51,6 +51,7 @@ import {
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authenticate } from '../../auth/authenticate.js';
 import { rootOnlyAuthorizer } from '../../auth/authorize.js';
 import type { AuthenticatedRequest, SignedRequest } from '../../auth/types.js';
 import type { Config } from '../../config/config.js';
@@ -70,75 +71,17 @@ const ROOT = {
 };
 
 /** Decodes an aws-chunked body (unsigned or signed chunk headers), collecting trailers. */
-class ChunkDecoder extends Transform {
-  private buf = Buffer.alloc(0);
-  private remaining = -1;
-  private done = false;
-  constructor(private readonly trailers: Record<string, string>) {
-    super();
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.buf = Buffer.concat([this.buf, chunk]);
-    for (;;) {
-      if (this.done) {
-        const text = this.buf.toString('latin1');
-        if (!text.endsWith('\r\n\r\n') && !text.endsWith('\r\n')) break;
-        for (const line of text.split('\r\n')) {
-          const i = line.indexOf(':');
-          if (i > 0) this.trailers[line.slice(0, i).toLowerCase()] = line.slice(i + 1).trim();
-        }
-        this.buf = Buffer.alloc(0);
-        break;
-      }
-      if (this.remaining < 0) {
-        const nl = this.buf.indexOf('\r\n');
-        if (nl < 0) break;
-        const size = parseInt(this.buf.subarray(0, nl).toString('latin1').split(';')[0] ?? '0', 16);
-        this.buf = this.buf.subarray(nl + 2);
-        if (size === 0) {
-          this.done = true;
-          continue;
-        }
-        this.remaining = size;
-      }
-      if (this.buf.length < this.remaining + 2) {
-        if (this.buf.length > this.remaining) break;
-        this.push(this.buf);
-        this.remaining -= this.buf.length;
-        this.buf = Buffer.alloc(0);
-        break;
-      }
-      this.push(this.buf.subarray(0, this.remaining));
-      this.buf = this.buf.subarray(this.remaining + 2);
-      this.remaining = -1;
-    }
-    cb();
-  }
-}
-
-function standInAuthenticate(req: SignedRequest): AuthenticatedRequest {
-  const h = (n: string): string | undefined => {
-    const v = req.headers[n];
-    return Array.isArray(v) ? v[0] : v;
-  };
-  const anonymous = h('authorization') === 'anonymous';
-  const trailers: Record<string, string> = {};
-  const chunked =
-    (h('content-encoding') ?? '').includes('aws-chunked') ||
-    (h('x-amz-content-sha256') ?? '').startsWith('STREAMING');
-  const len = h('x-amz-decoded-content-length') ?? h('content-length');
-  const out: AuthenticatedRequest = {
-    auth: anonymous
-      ? { principal: { kind: 'anonymous' }, authType: 'anonymous', signatureVersion: 'none' }
-      : { principal: ROOT, authType: 'header', signatureVersion: 'AWS4-HMAC-SHA256' },
-    service: 's3',
-    payload: chunked ? 'streaming-unsigned-trailer' : 'unsigned',
-    wrapBody: (raw: Readable) => (chunked ? raw.pipe(new ChunkDecoder(trailers)) : raw),
-    trailers: () => trailers,
-  };
-  if (len !== undefined) out.contentLength = Number(len);
-  return out;
-}
+// The real verifier: every SDK request below is SigV4-checked, aws-chunked bodies decoded and their
+// trailers verified exactly as in the server.
+const authenticateAsServer = (req: SignedRequest): AuthenticatedRequest =>
+  authenticate(req, {
+    now: new Date(),
+    region: 'us-east-1',
+    lookup: (id) =>
+      id === ROOT.accessKeyId
+        ? { accessKeyId: id, secretAccessKey: 'secretsecret', principal: ROOT }
+        : undefined,
+  });
 
 let dir: string;
 let meta: MetaStore;
@@ -185,7 +128,7 @@ beforeAll(async () => {
     config,
     meta,
     blobs,
-    authenticate: standInAuthenticate,
+    authenticate: authenticateAsServer,
     authorize: rootOnlyAuthorizer,
     log: (e) => logged.push(e),
   });
@@ -218,12 +161,53 @@ async function sdkError(p: Promise<unknown>): Promise<{ name: string; status: nu
   throw new Error('expected an error');
 }
 
+/** A node-crypto hash in the shape @smithy/signature-v4 expects (HMAC when given a secret). */
+class NodeSha256 {
+  private readonly h: ReturnType<typeof createHash> | ReturnType<typeof createHmac>;
+  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+    this.h =
+      secret === undefined
+        ? createHash('sha256')
+        : createHmac('sha256', typeof secret === 'string' ? secret : Buffer.from(secret as ArrayBuffer));
+  }
+  update(data: string | Uint8Array): void {
+    this.h.update(data);
+  }
+  digest(): Promise<Uint8Array> {
+    return Promise.resolve(this.h.digest());
+  }
+}
+const signer = new SignatureV4({
+  service: 's3',
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'AKROOT', secretAccessKey: 'secretsecret' },
+  sha256: NodeSha256,
+  uriEscapePath: false,
+});
+
+/** Raw HTTP, SigV4-signed as root with UNSIGNED-PAYLOAD unless `anonymous` (then no credentials at all). */
 async function raw(
   method: string,
   path: string,
-  init: { headers?: Record<string, string>; body?: string | Buffer } = {},
+  init: { headers?: Record<string, string>; body?: string | Buffer; anonymous?: boolean } = {},
 ): Promise<{ status: number; headers: Headers; text: string }> {
-  const res = await fetch(endpoint + path, { method, headers: init.headers ?? {}, body: init.body ?? null });
+  let headers = init.headers ?? {};
+  if (!init.anonymous) {
+    const url = new URL(endpoint + path);
+    const query: Record<string, string> = {};
+    for (const [k, v] of url.searchParams) query[k] = v;
+    const signed = await signer.sign({
+      method,
+      protocol: 'http:',
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: url.pathname,
+      query,
+      headers: { host: url.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', ...headers },
+    });
+    headers = signed.headers;
+  }
+  const res = await fetch(endpoint + path, { method, headers, body: init.body ?? null });
   return { status: res.status, headers: res.headers, text: await res.text() };
 }
 
@@ -992,12 +976,24 @@ describe('hostile and unsupported requests', () => {
     const uri = await raw('GET', '/alpha/%E2%82');
     expect(uri.text).toContain('<Code>InvalidURI</Code>');
     // fetch normalises dot segments, so send this one with node:http.
+    const { hostname, port } = new URL(endpoint);
+    const signedPut = await signer.sign({
+      method: 'PUT',
+      protocol: 'http:',
+      hostname,
+      port: Number(port),
+      path: '/alpha/a/../b',
+      query: {},
+      headers: { host: `${hostname}:${port}`, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+    });
     const traversal = await new Promise<number>((resolve, reject) => {
-      const { hostname, port } = new URL(endpoint);
-      const req = http.request({ hostname, port, path: '/alpha/a/../b', method: 'PUT' }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = http.request(
+        { hostname, port, path: '/alpha/a/../b', method: 'PUT', headers: signedPut.headers },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on('error', reject);
       req.end('x');
     });
@@ -1005,10 +1001,10 @@ describe('hostile and unsupported requests', () => {
   });
 
   it('denies an anonymous caller through the authoriser', async () => {
-    const r = await raw('GET', '/alpha/digits', { headers: { authorization: 'anonymous' } });
+    const r = await raw('GET', '/alpha/digits', { anonymous: true });
     expect([r.status, r.text.includes('<Code>AccessDenied</Code>')]).toEqual([403, true]);
     const del = await raw('POST', '/alpha?delete', {
-      headers: { authorization: 'anonymous' },
+      anonymous: true,
       body: '<Delete><Object><Key>digits</Key></Object></Delete>',
     });
     expect(del.status).toBe(200);
