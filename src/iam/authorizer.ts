@@ -1,12 +1,25 @@
-// An Authorizer over the identity cache: the caller's identity policies (narrowed by its boundary
-// and service-account policy) decide, through the policy engine. Enough for IAM calls, which have no
-// resource policies; the S3 side adds the bucket policy on top (evaluateIdentity is exported for that).
+// The Authorizer over the identity cache: the caller's identity policies (narrowed by its boundary
+// and service-account policy) and, for S3, the resource's side (owning tenant and bucket policy)
+// decide through the policy engine, with AWS's same-account / cross-account / anonymous rules.
 import type { Authorizer } from '../auth/authorize.js';
 import type { Principal } from '../auth/principal.js';
 import type { AuthorizationRequest, Decision } from '../auth/types.js';
-import { evaluate } from '../policy/index.js';
+import { evaluate, parsePolicy } from '../policy/index.js';
 import type { EvalRequest, PolicyRef } from '../policy/index.js';
 import type { IdentityCache } from './identity-cache.js';
+
+/**
+ * The resource's side of a decision: the tenant that owns it (a bucket's tenant) and its own
+ * policy (the bucket policy, compiled once by the caller). Absent for IAM calls and for S3
+ * requests that name no existing bucket (ListBuckets, CreateBucket): the caller's own account.
+ */
+export interface ResourceSide {
+  tenantId: string;
+  policy?: PolicyRef;
+}
+
+/** An Authorizer that also takes the resource's side (the S3 surface always passes it). */
+export type ResourceAuthorizer = (request: AuthorizationRequest, resource?: ResourceSide) => Decision;
 
 /** Principal-derived condition keys (aws:PrincipalTag/…, aws:username …) merged under the request's own. */
 export function principalContext(cache: IdentityCache, principal: Principal): Record<string, string> {
@@ -37,7 +50,12 @@ export function identityEvalRequest(
   const pol = cache.policiesFor(p);
   if (!pol) return undefined;
   const req: EvalRequest = {
-    principal: { arn: p.arn, account: p.accountId },
+    principal: {
+      arn: p.arn,
+      account: p.accountId,
+      // A bucket policy naming the role matches its sessions (AWS).
+      ...(p.kind === 'session' && p.roleArn !== undefined ? { roleArn: p.roleArn } : {}),
+    },
     action: request.action,
     resource: request.resource,
     context: { ...principalContext(cache, p), ...request.context },
@@ -49,13 +67,88 @@ export function identityEvalRequest(
   return req;
 }
 
-/** Root may do everything in its own tenant; users are decided by their policies; anonymous by nothing. */
-export function createIdentityAuthorizer(cache: IdentityCache): Authorizer {
-  return (request): Decision => {
+/**
+ * The account root's identity side: everything, but only in its own account. Expressed as a policy
+ * so that cross-account requests and bucket-policy Denies go through the engine like anyone's.
+ */
+const ROOT_POLICY: PolicyRef = {
+  id: 'account root',
+  policy: parsePolicy(
+    '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}',
+    {
+      kind: 'identity',
+    },
+  ),
+};
+
+/**
+ * "The root user of the bucket owner's account can always perform GetBucketPolicy,
+ * PutBucketPolicy and DeleteBucketPolicy, even if the bucket policy denies it" (AWS, "Bucket
+ * policy examples" / re:Post "I accidentally denied everyone access to my bucket"): the way out of
+ * a policy that locks everyone out.
+ */
+const ROOT_ALWAYS = new Set(['s3:getbucketpolicy', 's3:putbucketpolicy', 's3:deletebucketpolicy']);
+
+/** A tenant id the cache does not know is never anyone's account: cross-account for every caller. */
+const unknownAccount = (tenantId: string): string => `tenant:${tenantId}`;
+
+/**
+ * Root may do everything in its own tenant (unless its bucket policy denies it); users are decided
+ * by their policies and the bucket policy; anonymous callers by the bucket policy alone (AWS:
+ * anonymous access is granted only by a resource policy whose Principal is "*").
+ */
+export function createIdentityAuthorizer(cache: IdentityCache): ResourceAuthorizer & Authorizer {
+  return (request, resource): Decision => {
     const p = request.principal;
-    if (p.kind === 'root')
-      return { effect: 'allow', reason: 'the account root is allowed every action in its account' };
-    const req = identityEvalRequest(cache, request);
+    const resourceAccount =
+      resource === undefined
+        ? undefined
+        : (cache.tenant(resource.tenantId)?.accountId ?? unknownAccount(resource.tenantId));
+    const resourcePolicy = resource?.policy;
+    const context =
+      resourceAccount === undefined
+        ? request.context
+        : { ...request.context, 'aws:ResourceAccount': resourceAccount };
+
+    if (p.kind === 'anonymous') {
+      if (resourcePolicy === undefined) {
+        return { effect: 'implicitDeny', reason: 'anonymous requests are allowed only by a bucket policy' };
+      }
+      return evaluate({
+        principal: { arn: '*', account: '', anonymous: true },
+        action: request.action,
+        resource: request.resource,
+        ...(resourceAccount !== undefined ? { resourceAccount } : {}),
+        context,
+        identityPolicies: [],
+        resourcePolicy,
+      });
+    }
+
+    if (p.kind === 'root') {
+      const own = resourceAccount === undefined || resourceAccount === p.accountId;
+      if (own && (resourcePolicy === undefined || ROOT_ALWAYS.has(request.action.toLowerCase()))) {
+        return { effect: 'allow', reason: 'the account root is allowed every action in its account' };
+      }
+      return evaluate({
+        principal: { arn: p.arn, account: p.accountId },
+        action: request.action,
+        resource: request.resource,
+        ...(resourceAccount !== undefined ? { resourceAccount } : {}),
+        context: { ...principalContext(cache, p), ...context },
+        identityPolicies: [ROOT_POLICY],
+        ...(resourcePolicy !== undefined ? { resourcePolicy } : {}),
+      });
+    }
+
+    const req = identityEvalRequest(
+      cache,
+      { ...request, context },
+      {
+        ...(resourcePolicy !== undefined ? { resourcePolicy } : {}),
+        ...(resourceAccount !== undefined ? { resourceAccount } : {}),
+      },
+    );
     if (!req) return { effect: 'implicitDeny', reason: 'no identity policies apply to this principal' };
     return evaluate(req);
   };
