@@ -57,6 +57,7 @@ import { createIdentityAuthorizer } from '../authorizer.js';
 import { IdentityCache } from '../identity-cache.js';
 import { SecretBox } from '../secrets.js';
 import { IamService } from '../service.js';
+import { authenticate } from '../../auth/authenticate.js';
 import { handleIamAction } from './actions.js';
 import { createIamSurface } from './surface.js';
 
@@ -97,23 +98,8 @@ beforeAll(async () => {
     cache,
     authorize: createIdentityAuthorizer(cache),
     maxBodySize: 1 << 20,
-    authenticate: (req) => {
-      // Stub authentication: the access key id from the SigV4 Credential, looked up in the cache.
-      const m = /Credential=([^/]+)\//.exec(String(req.headers.authorization ?? ''));
-      const cred = m?.[1] === undefined ? undefined : cache.lookup(m[1]);
-      const authn: AuthenticatedRequest = {
-        auth: {
-          principal: cred?.principal ?? { kind: 'anonymous' },
-          authType: 'header',
-          signatureVersion: 'AWS4-HMAC-SHA256',
-        },
-        service: 'iam',
-        payload: 'sha256',
-        wrapBody: (raw) => raw,
-        trailers: () => ({}),
-      };
-      return authn;
-    },
+    // The real SigV4 verifier, served by the identity cache as in the server.
+    authenticate: (req) => authenticate(req, { now: new Date(), region: 'us-east-1', lookup: cache.lookup }),
   };
   const surface = createIamSurface(deps);
   server = http.createServer((req, res) => {
