@@ -50,7 +50,6 @@ import {
   DeletePolicyVersionCommand,
 } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuthenticatedRequest } from '../../auth/types.js';
 import type { RequestContext } from '../../kernel/request-context.js';
 import { SqliteIdentityStore } from '../../meta/sqlite/iam-store.js';
 import { createIdentityAuthorizer } from '../authorizer.js';
