@@ -1,7 +1,6 @@
 // The Authorizer over the identity cache: the caller's identity policies (narrowed by its boundary
 // and service-account policy) and, for S3, the resource's side (owning tenant and bucket policy)
 // decide through the policy engine, with AWS's same-account / cross-account / anonymous rules.
-import type { Authorizer } from '../auth/authorize.js';
 import type { Principal } from '../auth/principal.js';
 import type { AuthorizationRequest, Decision } from '../auth/types.js';
 import { evaluate, parsePolicy } from '../policy/index.js';
@@ -97,8 +96,8 @@ const unknownAccount = (tenantId: string): string => `tenant:${tenantId}`;
  * by their policies and the bucket policy; anonymous callers by the bucket policy alone (AWS:
  * anonymous access is granted only by a resource policy whose Principal is "*").
  */
-export function createIdentityAuthorizer(cache: IdentityCache): ResourceAuthorizer & Authorizer {
-  return (request, resource): Decision => {
+export function createIdentityAuthorizer(cache: IdentityCache): ResourceAuthorizer {
+  return (request: AuthorizationRequest, resource?: ResourceSide): Decision => {
     const p = request.principal;
     const resourceAccount =
       resource === undefined
