@@ -653,4 +653,47 @@ describe('narrowing: permissions boundaries and service accounts', () => {
     ).toBeUndefined();
     expect(await get(saS3, 'public/a.txt')).toBe('InvalidAccessKeyId');
   });
+
+  it('an expired service account is refused', async () => {
+    const parent = await newUser('saexp');
+    await root.send(
+      new AttachUserPolicyCommand({ UserName: parent.name, PolicyArn: 'arn:aws:iam:::policy/readonly' }),
+    );
+    const expiration = String(Math.floor(Date.now() / 1000) + 3);
+    const r = await rawIam({
+      Action: 'CreateServiceAccount',
+      ParentUser: parent.name,
+      Expiration: expiration,
+    });
+    expect(r.code).toBeUndefined();
+    const sa = r.body.ServiceAccount as Record<string, string>;
+    const saS3 = s3As({ id: sa.AccessKeyId!, secret: sa.SecretAccessKey! });
+    expect(await get(saS3, 'public/a.txt')).toBe('ok');
+    await new Promise((resolve) => setTimeout(resolve, 4500));
+    expect(await get(saS3, 'public/a.txt')).toMatch(REFUSED);
+    expect(await get(parent.s3, 'public/a.txt')).toBe('ok');
+  });
+
+  it('S3 rights do not reach the IAM API: readwrite cannot administer users', async () => {
+    const u = await newUser('s3only');
+    await root.send(
+      new AttachUserPolicyCommand({ UserName: u.name, PolicyArn: 'arn:aws:iam:::policy/readwrite' }),
+    );
+    const c = new IAMClient({
+      endpoint: s.endpoint,
+      region: 'us-east-1',
+      credentials: creds(u.key.id, u.key.secret),
+    });
+    expect(await outcome(c.send(new CreateUserCommand({ UserName: uniq('x') })))).toBe('AccessDenied');
+    expect(
+      await outcome(
+        c.send(
+          new AttachUserPolicyCommand({
+            UserName: u.name,
+            PolicyArn: 'arn:aws:iam::aws:policy/IAMFullAccess',
+          }),
+        ),
+      ),
+    ).toBe('AccessDenied');
+  });
 });
