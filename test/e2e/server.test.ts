@@ -21,7 +21,7 @@ const client = (endpoint: string, accessKeyId: string, secretAccessKey: string):
 describe('coffer server', () => {
   it('uses COFFER_ROOT_USER / COFFER_ROOT_PASSWORD exactly as the root key pair', async () => {
     const s = await startServer();
-    stops.push(s.stop);
+    stops.push(() => s.stop());
     const res = await fetch(`${s.endpoint}/health/ready`);
     expect(res.status).toBe(200);
     expect(res.headers.get('x-amz-request-id')).toMatch(/^[0-9A-F]{16}$/);
@@ -48,7 +48,7 @@ describe('coffer server', () => {
     expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ accessKeyId: m![1], secretAccessKey: m![2] });
 
     const second = await startServer({ dataDir, env: { COFFER_ROOT_USER: '', COFFER_ROOT_PASSWORD: '' } });
-    stops.push(second.stop);
+    stops.push(() => second.stop());
     expect(second.stdout()).not.toContain('COFFER_ROOT_PASSWORD=');
     const out = await client(second.endpoint, m![1]!, m![2]!).send(new ListBucketsCommand({}));
     expect(out.Buckets).toEqual([]);
@@ -63,7 +63,7 @@ describe('coffer server', () => {
       '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
     ], { stdio: 'ignore' });
     const s = await startServer({ args: ['--tls-cert', cert, '--tls-key', key], tls: { ca: readFileSync(cert) } });
-    stops.push(s.stop);
+    stops.push(() => s.stop());
     expect(s.endpoint.startsWith('https://')).toBe(true);
     const status = await new Promise<number>((resolve, reject) => {
       https
