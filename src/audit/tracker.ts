@@ -155,7 +155,10 @@ function bytesIn(ctx: RequestContext, status: number): number {
   return num(ctx.headers['x-amz-decoded-content-length'] ?? ctx.headers['content-length']);
 }
 
-/** Body bytes sent: the reply's Content-Length, none for HEAD/204/304. */
+/**
+ * Body bytes sent: the reply's Content-Length, none for HEAD/204/304. getHeader() sees headers given
+ * to writeHead() because http/server.ts sets x-amz-request-id first (node then merges them).
+ */
 function bytesOut(ctx: RequestContext, status: number): number {
   if (ctx.method === 'HEAD' || status === 204 || status === 304) return 0;
   return num(ctx.res.getHeader('content-length'));
