@@ -179,6 +179,8 @@ export const errorCatalogue = {
   },
   InvalidPartNumber: { status: 416, message: 'The requested partnumber is not satisfiable' },
   InvalidStorageClass: { status: 400, message: 'The storage class you specified is not valid' },
+  // PutBucketPolicy: https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList
+  MalformedPolicy: { status: 400, message: 'The bucket policy is not valid.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

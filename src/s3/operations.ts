@@ -201,8 +201,8 @@ export const operations = [
     subresource: 'policy',
     actions: [a('s3:GetBucketPolicy', 'bucket')],
     conditionKeys: [],
-    supported: false,
-    notes: 'Bucket policies come with the policy engine (issue 3).',
+    supported: true,
+    notes: 'The stored JSON as put; NoSuchBucketPolicy when none.',
   },
   {
     name: 'PutBucketPolicy',
@@ -211,7 +211,9 @@ export const operations = [
     subresource: 'policy',
     actions: [a('s3:PutBucketPolicy', 'bucket')],
     conditionKeys: [],
-    supported: false,
+    supported: true,
+    notes:
+      "Validated as a resource policy by the engine (MalformedPolicy with its message), ≤ 20 KB, resources within the bucket; compiled once, cached. Explicit Deny applies to the bucket owner's root too, except for Get/Put/DeleteBucketPolicy (AWS's lock-out rule).",
   },
   {
     name: 'DeleteBucketPolicy',
@@ -220,7 +222,8 @@ export const operations = [
     subresource: 'policy',
     actions: [a('s3:DeleteBucketPolicy', 'bucket')],
     conditionKeys: [],
-    supported: false,
+    supported: true,
+    notes: '204 whether or not a policy existed.',
   },
   {
     name: 'ListObjectsV2',

@@ -92,11 +92,14 @@ describe('resolve', () => {
     expect(op('GET', '/b/k?attributes')).toBe('GetObjectAttributes');
     expect(op('GET', '/b/k?acl')).toBe('GetObjectAcl');
     expect(op('OPTIONS', '/b/k')).toBe('OptionsObject');
+    expect(op('GET', '/b?policy')).toBe('GetBucketPolicy');
+    expect(op('PUT', '/b?policy')).toBe('PutBucketPolicy');
+    expect(op('DELETE', '/b?policy')).toBe('DeleteBucketPolicy');
   });
 
   it('answers NotImplemented for known unsupported sub-resources and operations', () => {
     expect(code(() => r('GET', '/b?lifecycle'))).toBe('NotImplemented');
-    expect(code(() => r('PUT', '/b?policy'))).toBe('NotImplemented');
+    expect(code(() => r('PUT', '/b?encryption'))).toBe('NotImplemented');
     expect(code(() => r('GET', '/b?website'))).toBe('NotImplemented');
     expect(code(() => r('PUT', '/b?replication'))).toBe('NotImplemented');
     expect(code(() => r('PUT', '/b?versioning'))).toBe('NotImplemented');

@@ -1,9 +1,9 @@
 // The authorisation step of the S3 request path: every action the operation table names for the
-// operation is put to the Authorizer; only an 'allow' for all of them yields a `Granted`, the sole
-// input handlers accept. The brand's symbol is private to this module, so no handler is reachable
-// without a decision.
-import type { Authorizer } from '../../auth/authorize.js';
-import type { AuthenticatedRequest, Decision } from '../../auth/types.js';
+// operation is put to the Authorizer, with the resource's side (owning tenant, bucket policy) of the
+// bucket it touches; only an 'allow' for all of them yields a `Granted`, the sole input handlers
+// accept. The brand's symbol is private to this module, so no handler is reachable without a decision.
+import type { AuthenticatedRequest, AuthorizationRequest, Decision } from '../../auth/types.js';
+import type { ResourceSide } from '../../iam/authorizer.js';
 import { CofferError } from '../../errors/error.js';
 import type { RequestContext } from '../../kernel/request-context.js';
 import type { BucketRecord } from '../../meta/ports.js';
@@ -46,8 +46,43 @@ function resourceOf(spec: ActionSpec, r: ResolvedRequest): string | undefined {
   }
 }
 
+/**
+ * Decides one action. `resource` is the side of the bucket the action touches (its tenant is the
+ * resource account, its policy the resource policy); undefined when no existing bucket is involved.
+ * An implementation that ignores it (e.g. a root-only test authorizer) ignores tenants and bucket
+ * policies: the composition root passes the identity authorizer (src/iam/authorizer.ts).
+ */
+export type S3Authorizer = (request: AuthorizationRequest, resource?: ResourceSide) => Decision;
+
+/** The buckets a request touches, loaded before authorisation, with their compiled policies. */
+export interface BucketSides {
+  /** The bucket the request names. */
+  bucket: ResourceSide | undefined;
+  /** The bucket of x-amz-copy-source (CopyObject, UploadPartCopy). */
+  copySource: ResourceSide | undefined;
+}
+
+/**
+ * Which bucket's side an action is decided with. CreateBucket acts in the caller's own account
+ * whoever holds the name (S3 then answers BucketAlreadyExists, not AccessDenied); account-level
+ * actions have no bucket; a copy's read is the source bucket's business.
+ */
+function sideOf(spec: ActionSpec, r: ResolvedRequest, sides: BucketSides): ResourceSide | undefined {
+  if (r.op.name === 'CreateBucket') return undefined;
+  switch (spec.resource) {
+    case 'all':
+      return undefined;
+    case 'copySource':
+      return sides.copySource;
+    case 'bucket':
+    case 'object':
+    case 'eachKey':
+      return sides.bucket;
+  }
+}
+
 export interface AuthorizeDeps {
-  authorize: Authorizer;
+  authorize: S3Authorizer;
   onDecision?: ((e: DecisionEvent) => void) | undefined;
 }
 
@@ -57,12 +92,13 @@ export function authorizeRequest(
   request: ResolvedRequest,
   auth: AuthenticatedRequest,
   bucket: BucketRecord | undefined,
+  sides: BucketSides,
 ): Granted {
   const principal = auth.auth.principal;
   const context = conditionContext(ctx, auth.auth, request.op);
   const principalArn = principal.kind === 'anonymous' ? '*' : principal.arn;
-  const decide = (action: string, resource: string): Decision => {
-    const d = deps.authorize({ principal, action, resource, context });
+  const decide = (action: string, resource: string, side: ResourceSide | undefined): Decision => {
+    const d = deps.authorize({ principal, action, resource, context }, side);
     if (deps.onDecision) {
       const e: DecisionEvent = {
         requestId: ctx.requestId,
@@ -82,7 +118,7 @@ export function authorizeRequest(
   for (const spec of request.op.actions) {
     const resource = resourceOf(spec, request);
     if (resource === undefined) continue;
-    const d = decide(spec.action, resource);
+    const d = decide(spec.action, resource, sideOf(spec, request, sides));
     decisions.push(d);
     if (d.effect !== 'allow') throw new CofferError('AccessDenied');
   }
@@ -94,6 +130,6 @@ export function authorizeRequest(
     auth,
     bucket,
     decisions,
-    allows: (action, key) => decide(action, objectArn(bucketName, key)).effect === 'allow',
+    allows: (action, key) => decide(action, objectArn(bucketName, key), sides.bucket).effect === 'allow',
   };
 }

@@ -1,16 +1,17 @@
 // The S3 surface: resolve → authenticate → load the bucket → authorise every required action →
 // handler → one responder. CORS preflight is answered before authentication from the bucket's rules;
 // CORS headers are added to replies (errors included) whose Origin matches a rule.
-import type { Authorizer } from '../../auth/authorize.js';
 import type { AuthenticatedRequest, SignedRequest } from '../../auth/types.js';
+import type { ResourceSide } from '../../iam/authorizer.js';
 import type { Config } from '../../config/config.js';
 import { CofferError } from '../../errors/error.js';
 import type { RequestContext } from '../../kernel/request-context.js';
 import type { BucketRecord, MetaStore } from '../../meta/ports.js';
 import type { BlobStore } from '../../storage/ports.js';
 import { resolve, type ResolvedRequest } from '../resolve.js';
+import { BucketPolicyCache } from '../service/bucket-policy.js';
 import type { ServiceDeps } from '../service/deps.js';
-import { authorizeRequest } from './authorization.js';
+import { authorizeRequest, type S3Authorizer } from './authorization.js';
 import { corsHeaders, preflight } from './cors.js';
 import { handlers, type HandledOperation } from './handlers/index.js';
 import { writeError, writeReply } from './responder.js';
@@ -22,7 +23,12 @@ export interface S3SurfaceDeps {
   blobs: BlobStore;
   /** Verifies the signature (throws CofferError) and yields the principal and a verifying body wrapper. */
   authenticate: (req: SignedRequest) => AuthenticatedRequest;
-  authorize: Authorizer;
+  /**
+   * Decides each action with the touched bucket's side (tenant, compiled bucket policy); the
+   * identity authorizer (`createIdentityAuthorizer`) is one. A plain one-argument Authorizer also
+   * fits but then ignores tenants and bucket policies (tests with a root-only authorizer).
+   */
+  authorize: S3Authorizer;
   log?: (event: LogEvent) => void;
   onDecision?: (event: DecisionEvent) => void;
   /** Called once per request after the reply is written (audit, metrics). */
@@ -45,7 +51,13 @@ export type S3Surface = (ctx: RequestContext) => Promise<void>;
 const first = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 
 export function createS3Surface(deps: S3SurfaceDeps): S3Surface {
-  const services: ServiceDeps = { config: deps.config, meta: deps.meta, blobs: deps.blobs };
+  const policies = new BucketPolicyCache();
+  const services: ServiceDeps = { config: deps.config, meta: deps.meta, blobs: deps.blobs, policies };
+  const sideOf = (b: BucketRecord | undefined): ResourceSide | undefined => {
+    if (b === undefined) return undefined;
+    const policy = policies.of(b);
+    return policy === undefined ? { tenantId: b.tenantId } : { tenantId: b.tenantId, policy };
+  };
   const authzDeps = { authorize: deps.authorize, onDecision: deps.onDecision };
   const domain = deps.config.domain;
 
@@ -84,7 +96,14 @@ export function createS3Surface(deps: S3SurfaceDeps): S3Surface {
         if (origin !== undefined) cors = corsHeaders(bucket, origin, ctx.method);
       }
       checkExpectedOwner(ctx, bucket);
-      const granted = authorizeRequest(authzDeps, ctx, request, auth, bucket);
+      // The copy source may be another bucket (another tenant's, even): its policy decides the read.
+      const src = request.copySource?.bucket;
+      const copySource =
+        src === undefined ? undefined : src === request.bucket ? bucket : await deps.meta.buckets.get(src);
+      const granted = authorizeRequest(authzDeps, ctx, request, auth, bucket, {
+        bucket: sideOf(bucket),
+        copySource: sideOf(copySource),
+      });
       if (bucket === undefined && op.level !== 'service' && op.name !== 'CreateBucket') {
         throw new CofferError('NoSuchBucket', undefined, { extra: { BucketName: request.bucket ?? '' } });
       }

@@ -1,8 +1,9 @@
 // Bucket-level handlers: ListBuckets, CreateBucket, DeleteBucket, HeadBucket, GetBucketLocation,
-// bucket tagging, versioning (always unversioned), CORS configuration and the minimal ACL.
+// bucket tagging, versioning (always unversioned), CORS configuration, bucket policy and the minimal ACL.
 import { CofferError } from '../../../errors/error.js';
 import type { CorsRule, Tag } from '../../../meta/ports.js';
 import { assertBucketName } from '../../service/bucket-name.js';
+import { validateBucketPolicy } from '../../service/bucket-policy.js';
 import { MAX_BUCKET_TAGS, validateTags } from '../../service/tags.js';
 import {
   S3_NS,
@@ -108,6 +109,8 @@ export const deleteBucket: Handler = async (g, d) => {
   }
   await d.blobs.deleteBucket(b.name);
   await d.meta.buckets.delete(b.name);
+  // The name may be taken by anyone next: its old policy must not follow it.
+  d.policies.delete(b.name);
   return emptyReply(204);
 };
 
@@ -270,3 +273,32 @@ export function aclXml(owner: string): string {
 }
 
 export const getBucketAcl: Handler = (g) => Promise.resolve(xmlReply(aclXml(bucketOf(g).owner)));
+
+// Bucket policy: https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketPolicy.html,
+// …/API_PutBucketPolicy.html, …/API_DeleteBucketPolicy.html
+
+export const getBucketPolicy: Handler = (g) => {
+  const b = bucketOf(g);
+  if (b.policy === undefined) {
+    throw new CofferError('NoSuchBucketPolicy', undefined, { extra: { BucketName: b.name } });
+  }
+  return Promise.resolve({ status: 200, headers: { 'content-type': 'application/json' }, body: b.policy });
+};
+
+export const putBucketPolicy: Handler = async (g, d) => {
+  const b = bucketOf(g);
+  const text = (await readBody(g, d.config.maxXmlBodySize)).toString('utf8');
+  const ref = validateBucketPolicy(b.name, text);
+  await d.meta.buckets.update(b.name, { policy: text });
+  // Compiled here, once: the request path only looks it up (and recompiles only if the stored
+  // text changes under it, e.g. through another server).
+  d.policies.set(b.name, text, ref);
+  return emptyReply(204);
+};
+
+export const deleteBucketPolicy: Handler = async (g, d) => {
+  const b = bucketOf(g);
+  await d.meta.buckets.update(b.name, { policy: undefined });
+  d.policies.delete(b.name);
+  return emptyReply(204);
+};
