@@ -5,6 +5,8 @@
 
 section "aws CLI ($(/usr/bin/aws --version 2>&1 | cut -d' ' -f1))"
 aws() { /usr/bin/aws --endpoint-url "$EP" --region us-east-1 "$@"; }
+export -f aws
+export EP
 B=smoke-aws
 A=$WORK/aws
 mkdir -p "$A"

@@ -41,7 +41,8 @@ check() {
     esac
   done
   [[ ${1:-} == -- ]] && shift
-  OUT=$(timeout "$STEP_TIMEOUT" "$@" 2>&1 </dev/null)
+  # Through bash so that exported wrapper functions (aws, s3c, rc) can be timed out too.
+  OUT=$(timeout "$STEP_TIMEOUT" bash -c '"$@"' check "$@" 2>&1 </dev/null)
   RC=$?
   if [[ $want == ok && $RC -ne 0 ]]; then
     ko "$name" "exit $RC from: $*"$'\n'"$OUT"
@@ -100,11 +101,12 @@ print(r if isinstance(r,str) else json.dumps(r))' "$1"
 # start_coffer DATA_DIR LOG_FILE: starts `coffer server` on a free port; sets EP, PORT, HOSTPORT, SERVER_PID.
 start_coffer() {
   local data=$1 log=$2
+  : >"$log"
   node "$ROOT/bin/coffer.js" server --address 127.0.0.1 --port 0 --data "$data" >"$log" 2>&1 &
   SERVER_PID=$!
   local deadline=$((SECONDS + ${SERVER_START_TIMEOUT:-30})) line=''
   while [[ -z $line ]]; do
-    line=$(grep -Eo 'listening on https?://[^ ]+:[0-9]+' "$log" | head -n1 || true)
+    line=$(grep -Eo 'listening on https?://[^ ]+:[0-9]+' "$log" | head -n1 2>/dev/null || true)
     if ! kill -0 "$SERVER_PID" 2>/dev/null; then
       _say "coffer server exited during start-up:"
       sed 's/^/  | /' "$log"

@@ -11,6 +11,7 @@ export RCLONE_CONFIG_COFFER_ACCESS_KEY_ID=$AK RCLONE_CONFIG_COFFER_SECRET_ACCESS
 export RCLONE_CONFIG_COFFER_ENDPOINT=$EP RCLONE_CONFIG_COFFER_REGION=us-east-1 RCLONE_CONFIG_COFFER_FORCE_PATH_STYLE=true
 # rclone 1.60 fails when AWS_CA_BUNDLE is set (FIELD-NOTES).
 rc() { env -u AWS_CA_BUNDLE rclone --retries 1 --low-level-retries 1 "$@"; }
+export -f rc
 B=smoke-rclone
 R=$WORK/rclone
 mkdir -p "$R"

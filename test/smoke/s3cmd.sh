@@ -16,6 +16,8 @@ check_ssl_certificate = False
 progress_meter = False
 EOF
 s3c() { s3cmd -c "$S3CFG" --no-ssl --host="$HOSTPORT" --host-bucket="$HOSTPORT" "$@"; }
+export -f s3c
+export S3CFG HOSTPORT
 B=smoke-s3cmd
 S=$WORK/s3cmd
 mkdir -p "$S"
@@ -26,7 +28,10 @@ check "s3cmd put small file" --match 'upload:' -- s3c put "$FIX/small.txt" "s3:/
 same_file "POSIX view: s3cmd's object is the plain file <data>/$B/docs/small.txt" "$FIX/small.txt" "$DATA/$B/docs/small.txt"
 check "s3cmd get small file" --match 'download:' -- s3c get --force "s3://$B/docs/small.txt" "$S/small.txt"
 same_file "s3cmd: small file round-trips" "$FIX/small.txt" "$S/small.txt"
-check "s3cmd put 50 MiB file (multipart, 15 MiB chunks)" --match 'part 4 of 4' -- s3c put "$FIX/big.bin" "s3://$B/big.bin"
+check "s3cmd put 50 MiB file (multipart, 15 MiB chunks)" --match 'upload:' -- \
+  s3c put --multipart-chunk-size-mb=15 "$FIX/big.bin" "s3://$B/big.bin"
+check "s3cmd: the 50 MiB object was uploaded in 4 parts (ETag …-4)" --match '^"?[0-9a-f]{32}-4"?$' -- \
+  /usr/bin/aws --endpoint-url "$EP" s3api head-object --bucket "$B" --key big.bin --query ETag --output text
 check "s3cmd get 50 MiB file" -- s3c get --force "s3://$B/big.bin" "$S/big.bin"
 same_file "s3cmd: 50 MiB file round-trips" "$FIX/big.bin" "$S/big.bin"
 same_file "POSIX view: s3cmd's multipart object is one plain file" "$FIX/big.bin" "$DATA/$B/big.bin"
