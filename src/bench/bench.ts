@@ -34,6 +34,7 @@ interface Options {
   out: string;
   skipCoffer: boolean;
   keep: boolean;
+  profile: boolean;
 }
 
 function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
@@ -46,7 +47,7 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
   };
   if (argv.includes('--help')) {
     console.log(`usage: npm run bench -- [--quick] [--duration MS] [--warmup MS] [--only a,b] [--small-keys N]
-                      [--large-mib N] [--out FILE] [--baseline-only] [--keep]
+                      [--large-mib N] [--out FILE] [--baseline-only] [--keep] [--profile]
 env: BENCH_DURATION_MS, BENCH_WARMUP_MS, BENCH_ONLY, BENCH_QUICK=1, BENCH_COFFER_ARGS (extra server flags)
 scenarios: ${scenarios.map((s) => s.id).join(', ')}`);
     process.exit(0);
@@ -64,6 +65,7 @@ scenarios: ${scenarios.map((s) => s.id).join(', ')}`);
     out: flag('out') ?? path.join(repoRoot, '.bench', 'latest.md'),
     skipCoffer: argv.includes('--baseline-only'),
     keep: argv.includes('--keep'),
+    profile: argv.includes('--profile'),
   };
 }
 
@@ -408,6 +410,10 @@ async function main(): Promise<number> {
           name: 'Coffer',
           command: process.execPath,
           args: [
+            // --profile: a V8 CPU profile of Coffer, written when it exits (open in Chrome DevTools).
+            ...(o.profile
+              ? ['--cpu-prof', `--cpu-prof-dir=${path.join(repoRoot, '.bench', 'profile')}`]
+              : []),
             path.join(repoRoot, 'bin', 'coffer.js'),
             'server',
             '--address',
