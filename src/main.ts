@@ -14,6 +14,8 @@ import { indexDbPath, openFsBlobStore } from './storage/fs/store.js';
 import { createS3Surface } from './s3/api/surface.js';
 import { createIdentity } from './iam/setup.js';
 import { createIamSurface } from './iam/api/surface.js';
+import { createAuditLog, createAuditTracker } from './audit/index.js';
+import { createCofferMetrics } from './http/metrics.js';
 
 /** Account id of the default tenant (an AWS-style 12-digit id). */
 export const DEFAULT_ACCOUNT_ID = '000000000000';
@@ -48,6 +50,18 @@ export async function startCoffer(
   }, 10_000);
   flushTimer.unref();
 
+  const audit = createAuditLog({
+    ...(config.auditFile !== undefined ? { file: config.auditFile } : {}),
+    ...(config.auditWebhook !== undefined ? { webhook: config.auditWebhook } : {}),
+    onError: (msg, err) => log.warn(msg, { err }),
+  });
+  const metrics = createCofferMetrics({ audit });
+  // One audit event per request: begun when routed, completed by the surface's hook.
+  const tracker = createAuditTracker((event) => {
+    metrics.observeRequest(event);
+    audit.record(event);
+  });
+
   const s3 = createS3Surface({
     config,
     meta,
@@ -55,6 +69,11 @@ export async function startCoffer(
     authenticate: authn,
     authorize: identity.authorize,
     log: ({ level, msg, ...fields }) => log[level](msg, fields),
+    onDecision: (e) => {
+      metrics.observeDecision(e.effect);
+      tracker.decision(e);
+    },
+    onComplete: (e) => tracker.complete(e),
   });
   const iam = createIamSurface({
     iam: identity.iam,
@@ -62,9 +81,20 @@ export async function startCoffer(
     authorize: identity.authorize,
     authenticate: authn,
     maxBodySize: config.maxXmlBodySize,
+    onComplete: ({ decision, ...e }) => {
+      if (decision) {
+        metrics.observeDecision(decision.effect);
+        tracker.decision({ requestId: e.requestId, principalArn: e.principalArn, ...decision });
+      }
+      tracker.complete(e);
+    },
   });
   // IAM and STS share the port with S3: the SigV4 credential scope's service tells them apart.
-  const route = (ctx: RequestContext) => (signedService(ctx) === 'iam' ? iam : s3);
+  const route = (ctx: RequestContext) => {
+    const service = signedService(ctx);
+    tracker.begin(ctx, service === 'iam' ? 'iam' : 's3');
+    return service === 'iam' ? iam : s3;
+  };
 
   const server = await startHttpServer({
     address: config.address,
@@ -72,6 +102,7 @@ export async function startCoffer(
     ...(config.tlsCert && config.tlsKey ? { tls: { certPath: config.tlsCert, keyPath: config.tlsKey } } : {}),
     log,
     route,
+    ops: { '/metrics': metrics.handler },
   });
 
   announce(`Coffer listening on ${server.url} (region ${config.region}, data ${config.dataDir})`);
@@ -88,6 +119,7 @@ export async function startCoffer(
     async close() {
       await server.close();
       clearInterval(flushTimer);
+      await audit.close(5000);
       await identity.close();
       await meta.close();
     },

@@ -17,6 +17,9 @@ export interface Config {
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** Largest single PUT body (S3: 5 GiB). */
   maxObjectSize: number;
+  /** Audit sinks (PRODUCT.md §7): a JSONL file and/or a webhook. */
+  auditFile?: string;
+  auditWebhook?: { url: string; token?: string; format: 'json' | 'splunk' };
   /** Largest non-object request body we buffer (XML configs, IAM forms): 1 MiB... 2 MiB for DeleteObjects. */
   maxXmlBodySize: number;
 }
@@ -44,6 +47,10 @@ const schema = z.object({
   rootPassword: z.string().min(8).max(128).optional(),
   masterKey: z.string().min(1).optional(),
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']),
+  auditFile: z.string().min(1).optional(),
+  auditWebhookUrl: z.url().optional(),
+  auditWebhookToken: z.string().min(1).optional(),
+  auditWebhookFormat: z.enum(['json', 'splunk']).optional(),
   maxObjectSize: z.coerce.number().int().positive(),
   maxXmlBodySize: z.coerce.number().int().positive(),
 });
@@ -64,6 +71,10 @@ export function loadConfig(flags: ConfigFlags, env: Readonly<Record<string, stri
     rootPassword: env.COFFER_ROOT_PASSWORD,
     masterKey: env.COFFER_MASTER_KEY,
     logLevel: flags.logLevel ?? env.COFFER_LOG_LEVEL ?? 'info',
+    auditFile: env.COFFER_AUDIT_FILE,
+    auditWebhookUrl: env.COFFER_AUDIT_WEBHOOK_URL,
+    auditWebhookToken: env.COFFER_AUDIT_WEBHOOK_TOKEN,
+    auditWebhookFormat: env.COFFER_AUDIT_WEBHOOK_FORMAT,
     maxObjectSize: env.COFFER_MAX_OBJECT_SIZE ?? 5 * 1024 ** 3,
     maxXmlBodySize: env.COFFER_MAX_XML_BODY_SIZE ?? 2 * 1024 ** 2,
   });
@@ -78,5 +89,14 @@ export function loadConfig(flags: ConfigFlags, env: Readonly<Record<string, stri
   if ((parsed.data.rootUser === undefined) !== (parsed.data.rootPassword === undefined)) {
     throw new Error('invalid configuration: COFFER_ROOT_USER and COFFER_ROOT_PASSWORD must be set together');
   }
-  return parsed.data as Config;
+  const { auditWebhookUrl, auditWebhookToken, auditWebhookFormat, ...rest } = parsed.data;
+  const config = rest as Config;
+  if (auditWebhookUrl !== undefined) {
+    config.auditWebhook = {
+      url: auditWebhookUrl,
+      format: auditWebhookFormat ?? 'json',
+      ...(auditWebhookToken !== undefined ? { token: auditWebhookToken } : {}),
+    };
+  }
+  return config;
 }

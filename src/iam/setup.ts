@@ -3,11 +3,10 @@
 // identity authorizer and the IAM surface's dependencies.
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
-import type { Authorizer } from '../auth/authorize.js';
 import type { CredentialLookup } from '../auth/types.js';
 import type { Config } from '../config/config.js';
 import { SqliteIdentityStore } from '../meta/sqlite/iam-store.js';
-import { createIdentityAuthorizer } from './authorizer.js';
+import { createIdentityAuthorizer, type ResourceAuthorizer } from './authorizer.js';
 import { IdentityCache } from './identity-cache.js';
 import { loadOrCreateMasterKeyFile, masterKeyFromConfig, SecretBox } from './secrets.js';
 import { IamService, type IamLimits } from './service.js';
@@ -26,7 +25,8 @@ export interface Identity {
   store: SqliteIdentityStore;
   cache: IdentityCache;
   iam: IamService;
-  authorize: Authorizer;
+  /** Decides with the bucket's side too (owning tenant, bucket policy): what the S3 surface needs. */
+  authorize: ResourceAuthorizer;
   lookup: CredentialLookup;
   close(): Promise<void>;
 }

@@ -3,6 +3,7 @@
 // HTTP: (principal, form parameters) → { status, xml }. Authorisation happens here, once, before
 // any row runs; rows never authorise themselves.
 import type { Authorizer } from '../../auth/authorize.js';
+import type { Decision } from '../../auth/types.js';
 import type { Principal } from '../../auth/principal.js';
 import { errorCatalogue } from '../../errors/codes.js';
 import { CofferError, isCofferError } from '../../errors/error.js';
@@ -789,6 +790,8 @@ export interface IamReply {
   /** Error code, when the reply is an error (for audit and metrics). */
   errorCode?: string;
   action?: string;
+  /** The authorisation decision taken for this call, for audit (absent when refused before deciding). */
+  decision?: Decision & { action: string; resource: string };
 }
 
 /** Turns any thrown value into the IAM error reply; unknown errors become ServiceFailure. */
@@ -816,6 +819,8 @@ export async function handleIamAction(
   requestContext: Record<string, string> = {},
 ): Promise<IamReply> {
   const action = params.get('Action') ?? '';
+  let decided: Decision | undefined;
+  let auditDecision: IamReply['decision'];
   try {
     if (action === '') throw new CofferError('MissingAction', 'Missing Action');
     const spec = Object.hasOwn(actions, action) ? actions[action] : undefined;
@@ -832,14 +837,22 @@ export async function handleIamAction(
       p: (name) => params.get(name) ?? undefined,
     };
     const authz = await spec.authz(call);
-    const decision = deps.authorize({
+    decided = deps.authorize({
       principal,
       action: `iam:${action}`,
       resource: authz.resource,
       context: call.context,
     });
+    const decision = decided;
     const allowed =
       decision.effect === 'allow' || (decision.effect === 'implicitDeny' && authz.self === true);
+    // Self-service (a user managing its own keys) is allowed by the API's rules, not by a statement.
+    auditDecision = {
+      ...decision,
+      ...(allowed && decision.effect !== 'allow' ? { effect: 'allow' as const, reason: 'self-service' } : {}),
+      action: `iam:${action}`,
+      resource: authz.resource,
+    };
     if (!allowed) {
       throw new CofferError(
         'AccessDenied',
@@ -848,8 +861,8 @@ export async function handleIamAction(
       );
     }
     const result = await spec.run(call);
-    return { status: 200, xml: response(action, requestId, result), action };
+    return { status: 200, xml: response(action, requestId, result), action, decision: auditDecision };
   } catch (e) {
-    return { ...errorReply(e, requestId), action };
+    return { ...errorReply(e, requestId), action, ...(auditDecision ? { decision: auditDecision } : {}) };
   }
 }

@@ -18,6 +18,9 @@ export interface IamSurfaceDeps extends IamApiDeps {
     action: string | undefined;
     status: number;
     errorCode: string | undefined;
+    principalArn: string | undefined;
+    accessKeyId: string | undefined;
+    decision: IamReply['decision'];
   }) => void;
 }
 
@@ -75,6 +78,7 @@ export function writeIamReply(ctx: RequestContext, reply: IamReply): void {
 export function createIamSurface(deps: IamSurfaceDeps): IamSurface {
   return async function iam(ctx) {
     let reply: IamReply;
+    let principal: AuthenticatedRequest['auth']['principal'] | undefined;
     try {
       const authn = deps.authenticate({
         method: ctx.method,
@@ -83,6 +87,7 @@ export function createIamSurface(deps: IamSurfaceDeps): IamSurface {
         headers: ctx.headers,
       });
       // The IAM API has no anonymous access (AWS: MissingAuthenticationToken → 403).
+      principal = authn.auth.principal;
       if (authn.auth.principal.kind === 'anonymous')
         throw new CofferError('AccessDenied', 'Request is not signed.');
       const params = await iamParams(ctx, authn, deps.maxBodySize);
@@ -96,6 +101,10 @@ export function createIamSurface(deps: IamSurfaceDeps): IamSurface {
       action: reply.action,
       status: reply.status,
       errorCode: reply.errorCode,
+      principalArn: principal === undefined || principal.kind === 'anonymous' ? undefined : principal.arn,
+      accessKeyId:
+        principal === undefined || principal.kind === 'anonymous' ? undefined : principal.accessKeyId,
+      decision: reply.decision,
     });
   };
 }
