@@ -23,6 +23,7 @@ import {
   DetachUserPolicyCommand,
   GetUserCommand,
   IAMClient,
+  ListUsersCommand,
   PutGroupPolicyCommand,
   PutUserPermissionsBoundaryCommand,
   PutUserPolicyCommand,
@@ -32,6 +33,7 @@ import {
 } from '@aws-sdk/client-iam';
 import {
   CreateBucketCommand,
+  DeleteBucketCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -695,5 +697,41 @@ describe('narrowing: permissions boundaries and service accounts', () => {
         ),
       ),
     ).toBe('AccessDenied');
+  });
+});
+
+describe('roles (Reader, Writer, SuperUser) via the SetUserRole extension', () => {
+  it('a role is a built-in policy: Reader reads, Writer writes, SuperUser administers, None revokes', async () => {
+    const u = await newUser('role');
+    const iamAs = new IAMClient({
+      endpoint: s.endpoint,
+      region: 'us-east-1',
+      credentials: creds(u.key.id, u.key.secret),
+    });
+    const bucket = uniq('rolebkt');
+    expect(await get(u.s3, 'public/a.txt')).toBe('AccessDenied');
+
+    expect((await rawIam({ Action: 'SetUserRole', UserName: u.name, Role: 'Reader' })).code).toBeUndefined();
+    expect(await get(u.s3, 'public/a.txt')).toBe('ok');
+    expect(await list(u.s3)).toBe('ok');
+    expect(await put(u.s3, 'role/x.txt')).toBe('AccessDenied');
+    expect(await outcome(u.s3.send(new CreateBucketCommand({ Bucket: bucket })))).toBe('AccessDenied');
+
+    expect((await rawIam({ Action: 'SetUserRole', UserName: u.name, Role: 'Writer' })).code).toBeUndefined();
+    expect(await put(u.s3, 'role/x.txt')).toBe('ok');
+    expect(await outcome(u.s3.send(new CreateBucketCommand({ Bucket: bucket })))).toBe('ok');
+    expect(await outcome(u.s3.send(new DeleteBucketCommand({ Bucket: bucket })))).toBe('ok');
+    expect(await outcome(iamAs.send(new ListUsersCommand({})))).toBe('AccessDenied');
+
+    expect(
+      (await rawIam({ Action: 'SetUserRole', UserName: u.name, Role: 'SuperUser' })).code,
+    ).toBeUndefined();
+    expect(await outcome(iamAs.send(new ListUsersCommand({})))).toBe('ok');
+
+    expect((await rawIam({ Action: 'SetUserRole', UserName: u.name, Role: 'None' })).code).toBeUndefined();
+    expect(await get(u.s3, 'public/a.txt')).toBe('AccessDenied');
+    expect((await rawIam({ Action: 'SetUserRole', UserName: u.name, Role: 'Admin' })).code).toBe(
+      'ValidationError',
+    );
   });
 });

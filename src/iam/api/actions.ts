@@ -272,6 +272,21 @@ export const actions: Readonly<Record<string, ActionSpec>> = {
       return undefined;
     },
   },
+  // Extension (PRODUCT.md §2): a user's role — Reader, Writer or SuperUser — is shorthand for a
+  // built-in policy evaluated by the engine like any other; `None` removes it.
+  SetUserRole: {
+    authz: userOnly,
+    async run(c) {
+      const role = c.p('Role');
+      if (role !== 'Reader' && role !== 'Writer' && role !== 'SuperUser' && role !== 'None') {
+        throw new CofferError('ValidationError', 'Role must be one of Reader, Writer, SuperUser or None.');
+      }
+      await c.deps.iam.setUserAttributes(c.scope, c.p('UserName') ?? '', {
+        role: role === 'None' ? null : role,
+      });
+      return undefined;
+    },
+  },
   TagUser: {
     authz: userOnly,
     async run(c) {
