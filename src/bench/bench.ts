@@ -48,7 +48,8 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
   if (argv.includes('--help')) {
     console.log(`usage: npm run bench -- [--quick] [--duration MS] [--warmup MS] [--only a,b] [--small-keys N]
                       [--large-mib N] [--out FILE] [--baseline-only] [--keep] [--profile]
-env: BENCH_DURATION_MS, BENCH_WARMUP_MS, BENCH_ONLY, BENCH_QUICK=1, BENCH_COFFER_ARGS (extra server flags)
+env: BENCH_DURATION_MS, BENCH_WARMUP_MS, BENCH_ONLY, BENCH_QUICK=1,
+     BENCH_COFFER_ARGS / BENCH_BASELINE_ARGS (extra server flags)
 scenarios: ${scenarios.map((s) => s.id).join(', ')}`);
     process.exit(0);
   }
@@ -393,6 +394,9 @@ async function main(): Promise<number> {
         '0',
         '--data',
         path.join(work, 'baseline'),
+        ...(process.env.BENCH_BASELINE_ARGS
+          ? process.env.BENCH_BASELINE_ARGS.split(/\s+/).filter(Boolean)
+          : []),
       ],
     });
     servers.push(baseline);
