@@ -16,7 +16,12 @@ afterEach(async () => {
 });
 
 const client = (endpoint: string, accessKeyId: string, secretAccessKey: string): S3Client =>
-  new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId, secretAccessKey } });
+  new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId, secretAccessKey },
+  });
 
 describe('coffer server', () => {
   it('uses COFFER_ROOT_USER / COFFER_ROOT_PASSWORD exactly as the root key pair', async () => {
@@ -31,7 +36,9 @@ describe('coffer server', () => {
     await expect(
       client(s.endpoint, s.accessKeyId, s.secretAccessKey + 'x').send(new ListBucketsCommand({})),
     ).rejects.toMatchObject({ name: 'SignatureDoesNotMatch' });
-    await expect(client(s.endpoint, 'NOSUCHKEY', 'secretsecret').send(new ListBucketsCommand({}))).rejects.toMatchObject({
+    await expect(
+      client(s.endpoint, 'NOSUCHKEY', 'secretsecret').send(new ListBucketsCommand({})),
+    ).rejects.toMatchObject({
       name: 'InvalidAccessKeyId',
     });
   });
@@ -45,7 +52,10 @@ describe('coffer server', () => {
     expect(m).not.toBeNull();
     const file = join(dataDir, '.coffer', 'root-credentials.json');
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ accessKeyId: m![1], secretAccessKey: m![2] });
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({
+      accessKeyId: m![1],
+      secretAccessKey: m![2],
+    });
 
     const second = await startServer({ dataDir, env: { COFFER_ROOT_USER: '', COFFER_ROOT_PASSWORD: '' } });
     stops.push(() => second.stop());
@@ -58,11 +68,31 @@ describe('coffer server', () => {
     const dir = mkdtempSync(join(tmpdir(), 'coffer-tls-'));
     const cert = join(dir, 'cert.pem');
     const key = join(dir, 'key.pem');
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert,
-      '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-    ], { stdio: 'ignore' });
-    const s = await startServer({ args: ['--tls-cert', cert, '--tls-key', key], tls: { ca: readFileSync(cert) } });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
+    const s = await startServer({
+      args: ['--tls-cert', cert, '--tls-key', key],
+      tls: { ca: readFileSync(cert) },
+    });
     stops.push(() => s.stop());
     expect(s.endpoint.startsWith('https://')).toBe(true);
     const status = await new Promise<number>((resolve, reject) => {
