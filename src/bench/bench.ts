@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runEach, runLoad, type LoadResult, type PreparedRequest } from './load.js';
+import { mergeResults, runEach, runLoad, type LoadResult, type PreparedRequest } from './load.js';
 import { spawnServer, type SpawnedServer } from './process.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -35,6 +35,7 @@ interface Options {
   skipCoffer: boolean;
   keep: boolean;
   profile: boolean;
+  rounds: number;
 }
 
 function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
@@ -47,8 +48,8 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
   };
   if (argv.includes('--help')) {
     console.log(`usage: npm run bench -- [--quick] [--duration MS] [--warmup MS] [--only a,b] [--small-keys N]
-                      [--large-mib N] [--out FILE] [--baseline-only] [--keep] [--profile]
-env: BENCH_DURATION_MS, BENCH_WARMUP_MS, BENCH_ONLY, BENCH_QUICK=1,
+                      [--rounds N] [--large-mib N] [--out FILE] [--baseline-only] [--keep] [--profile]
+env: BENCH_DURATION_MS (timed ms per cell, split over rounds), BENCH_WARMUP_MS, BENCH_ROUNDS, BENCH_ONLY, BENCH_QUICK=1,
      BENCH_COFFER_ARGS / BENCH_BASELINE_ARGS (extra server flags)
 scenarios: ${scenarios.map((s) => s.id).join(', ')}`);
     process.exit(0);
@@ -67,6 +68,7 @@ scenarios: ${scenarios.map((s) => s.id).join(', ')}`);
     skipCoffer: argv.includes('--baseline-only'),
     keep: argv.includes('--keep'),
     profile: argv.includes('--profile'),
+    rounds: Math.max(1, num(flag('rounds') ?? env.BENCH_ROUNDS, quick ? 1 : 2)),
   };
 }
 
@@ -313,7 +315,8 @@ function machine(): string {
 function table(rows: Row[], o: Options, micro: Array<{ b: MicroBench; usPerOp: number }>): string {
   const lines = [
     `Coffer vs. baseline — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; ${machine()}.`,
-    `Each cell: ${o.warmupMs} ms warm-up, then ${o.durationMs} ms timed (64 MiB scenarios: at least 2500 ms); same client, same machine, same run.`,
+    `Each cell: ${o.durationMs} ms timed (64 MiB: at least 4000 ms) in ${o.rounds} round(s) alternating between the servers, ` +
+      `each after a warm-up (${o.warmupMs} ms, later rounds ≤ 500 ms); same client, same machine, same run.`,
     '',
     '| scenario | conc. | baseline ops/s | Coffer ops/s | baseline MB/s | Coffer MB/s | baseline p50 / p99 ms | Coffer p50 / p99 ms | Coffer / baseline | target |',
     '|---|--:|--:|--:|--:|--:|--:|--:|--:|:--|',
@@ -464,27 +467,38 @@ async function main(): Promise<number> {
     const rows: Row[] = [];
     for (const [n, sc] of selected.entries()) {
       const row: Row = { scenario: sc };
-      // Alternate who goes first so slow drift (page-cache writeback, thermal) does not favour one side.
-      const order = n % 2 === 0 ? targets : [...targets].reverse();
-      for (const t of order) {
-        // Flush dirty pages left by the previous run so it does not bill this one.
-        try {
-          execFileSync('sync');
-        } catch {
-          /* best effort */
+      const large = sc.kind === 'put-large' || sc.kind === 'get-large';
+      // A 64 MiB operation takes a large part of a second: those cells get a longer window.
+      const total = large ? Math.max(o.durationMs, 4000) : o.durationMs;
+      const results = new Map<Target, LoadResult[]>(targets.map((t) => [t, []]));
+      // The timed window is split into rounds that alternate between the servers (and who goes
+      // first), so drift on a shared machine (other jobs, page-cache writeback) hits both alike.
+      for (let round = 0; round < o.rounds; round++) {
+        const order = (n + round) % 2 === 0 ? targets : [...targets].reverse();
+        for (const t of order) {
+          // Flush dirty pages left by the previous run so it does not bill this one.
+          try {
+            execFileSync('sync');
+          } catch {
+            /* best effort */
+          }
+          const pool = poolFor(t, sc.kind);
+          const r = await runLoad({
+            host: t.server.host,
+            port: t.server.port,
+            concurrency: sc.concurrency,
+            // Connections and JIT are warm after the first round; a short ramp is enough.
+            warmupMs: round === 0 ? o.warmupMs : Math.min(o.warmupMs, 500),
+            durationMs: total / o.rounds,
+            request: (i: number) => pool[i % pool.length]!,
+            serverCpu: () => processCpuSeconds(t.server.child.pid),
+          });
+          results.get(t)!.push(r);
+          if (r.errors > 0) exitCode = 1;
         }
-        const pool = poolFor(t, sc.kind);
-        const r = await runLoad({
-          host: t.server.host,
-          port: t.server.port,
-          concurrency: sc.concurrency,
-          warmupMs: o.warmupMs,
-          // A 64 MiB operation takes a large part of a second: give those a longer window.
-          durationMs:
-            sc.kind === 'put-large' || sc.kind === 'get-large' ? Math.max(o.durationMs, 2500) : o.durationMs,
-          request: (i) => pool[i % pool.length]!,
-          serverCpu: () => processCpuSeconds(t.server.child.pid),
-        });
+      }
+      for (const t of targets) {
+        const r = mergeResults(results.get(t)!);
         log(
           `${sc.id.padEnd(14)} ${t.name.padEnd(8)} ${f0(r.opsPerSec).padStart(8)} ops/s ${f1(r.mbPerSec).padStart(7)} MB/s ` +
             `p50 ${ms(r.p50ms)} ms p99 ${ms(r.p99ms)} ms, server ${f0(r.serverCpuUsPerOp)} µs CPU/op, ` +
@@ -492,7 +506,6 @@ async function main(): Promise<number> {
         );
         if (t.name === 'baseline') row.baseline = r;
         else row.coffer = r;
-        if (r.errors > 0) exitCode = 1;
       }
       rows.push(row);
     }

@@ -38,6 +38,51 @@ export interface LoadResult {
   serverCpuUsPerOp: number;
   /** Client CPU use over the timed window, 1 = one core: near 1 means the client may be the limit. */
   clientCores: number;
+  /** Raw figures, so that several rounds can be merged (not serialised). */
+  raw: { latencies: number[]; bytes: number; serverCpuS: number; clientCpuS: number };
+}
+
+function summarise(
+  latencies: number[],
+  bytes: number,
+  seconds: number,
+  serverCpuS: number,
+  clientCpuS: number,
+  errors: number,
+  firstError: string | undefined,
+): LoadResult {
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number): number =>
+    latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]! : NaN;
+  const r: LoadResult = {
+    ops: latencies.length,
+    errors,
+    seconds,
+    opsPerSec: latencies.length / seconds,
+    mbPerSec: bytes / 1e6 / seconds,
+    p50ms: pct(0.5),
+    p99ms: pct(0.99),
+    serverCpuUsPerOp: latencies.length ? (serverCpuS * 1e6) / latencies.length : NaN,
+    clientCores: clientCpuS / seconds,
+    raw: { latencies, bytes, serverCpuS, clientCpuS },
+  };
+  Object.defineProperty(r, 'raw', { enumerable: false });
+  if (firstError !== undefined) r.firstError = firstError;
+  return r;
+}
+
+/** Several timed windows of the same cell as one: operations, bytes, time and CPU add up. */
+export function mergeResults(rs: LoadResult[]): LoadResult {
+  const firstError = rs.find((r) => r.firstError !== undefined)?.firstError;
+  return summarise(
+    rs.flatMap((r) => r.raw.latencies),
+    rs.reduce((n, r) => n + r.raw.bytes, 0),
+    rs.reduce((n, r) => n + r.seconds, 0),
+    rs.reduce((n, r) => n + r.raw.serverCpuS, 0),
+    rs.reduce((n, r) => n + r.raw.clientCpuS, 0),
+    rs.reduce((n, r) => n + r.errors, 0),
+    firstError,
+  );
 }
 
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
@@ -136,22 +181,15 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   agent.destroy();
   const stoppedEarly = maxOps > 0 && timedOps >= maxOps;
   const seconds = Math.max(1e-9, ((stoppedEarly ? lastTimedEnd : until) - timedFrom) / 1000);
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number): number =>
-    latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]! : NaN;
-  return {
-    ops: latencies.length,
-    errors,
-    ...(firstError !== undefined ? { firstError } : {}),
+  return summarise(
+    latencies,
+    bytes,
     seconds,
-    opsPerSec: latencies.length / seconds,
-    mbPerSec: bytes / 1e6 / seconds,
-    p50ms: pct(0.5),
-    p99ms: pct(0.99),
-    serverCpuUsPerOp: latencies.length ? ((cpu1.server - cpu0.server) * 1e6) / latencies.length : NaN,
-    clientCores:
-      (cpu1.client.user + cpu1.client.system - cpu0.client.user - cpu0.client.system) / 1e6 / seconds,
-  };
+    cpu1.server - cpu0.server,
+    (cpu1.client.user + cpu1.client.system - cpu0.client.user - cpu0.client.system) / 1e6,
+    errors,
+    firstError,
+  );
 }
 
 /** Runs each request exactly once (set-up work, untimed); returns how many failed and the first failure. */
