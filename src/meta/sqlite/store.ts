@@ -3,7 +3,9 @@
 // shared seek walk (../listing.ts) over ordered primary-key range scans.
 /* eslint-disable @typescript-eslint/require-await --
    better-sqlite3 is synchronous; `async` methods satisfy the async port and turn throws into rejections. */
+import fs from 'node:fs';
 import Database from 'better-sqlite3';
+import { groupCommit } from '../../kernel/group-commit.js';
 import { CofferError } from '../../errors/error.js';
 import { prefixSuccessor, seekList, startAfter } from '../listing.js';
 import type {
@@ -206,6 +208,7 @@ export function openSqliteMeta(options: SqliteMetaOptions): SqliteMetaStore {
   // (NORMAL would only survive a process crash). Measured here: ~6,000 vs ~70,000 single puts/s,
   // i.e. ~0.15 ms per write, small next to the ~1.3 ms a PUT spends fsyncing its file and directory.
   db.pragma('synchronous = FULL');
+  const durably = durableWrites(db, options.path);
   db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
   db.pragma('foreign_keys = ON');
   migrate(db);
@@ -353,25 +356,27 @@ export function openSqliteMeta(options: SqliteMetaOptions): SqliteMetaStore {
       return row && toObject(row);
     },
     async put(r) {
-      o.put.run(
-        r.bucket,
-        r.key,
-        r.size,
-        r.etag,
-        r.lastModified.getTime(),
-        JSON.stringify(r.headers),
-        JSON.stringify(r.userMetadata),
-        JSON.stringify(r.checksums),
-        r.checksumType ?? null,
-        JSON.stringify(r.tags),
-        r.owner,
-        r.storageClass,
-        r.parts === undefined ? null : JSON.stringify(r.parts),
-        r.fileMtimeMs,
+      await durably(() =>
+        o.put.run(
+          r.bucket,
+          r.key,
+          r.size,
+          r.etag,
+          r.lastModified.getTime(),
+          JSON.stringify(r.headers),
+          JSON.stringify(r.userMetadata),
+          JSON.stringify(r.checksums),
+          r.checksumType ?? null,
+          JSON.stringify(r.tags),
+          r.owner,
+          r.storageClass,
+          r.parts === undefined ? null : JSON.stringify(r.parts),
+          r.fileMtimeMs,
+        ),
       );
     },
     async delete(bucket, key) {
-      return o.delete.run(bucket, key).changes > 0;
+      return (await durably(() => o.delete.run(bucket, key))).changes > 0;
     },
     async list(q) {
       return listObjects(q);
@@ -482,13 +487,15 @@ export function openSqliteMeta(options: SqliteMetaOptions): SqliteMetaStore {
       return listUploads(q);
     },
     async putPart(p) {
-      m.putPart.run(
-        p.uploadId,
-        p.partNumber,
-        p.size,
-        p.etag,
-        p.checksums === undefined ? null : JSON.stringify(p.checksums),
-        p.lastModified.getTime(),
+      await durably(() =>
+        m.putPart.run(
+          p.uploadId,
+          p.partNumber,
+          p.size,
+          p.etag,
+          p.checksums === undefined ? null : JSON.stringify(p.checksums),
+          p.lastModified.getTime(),
+        ),
       );
     },
     async listParts(uploadId, afterPartNumber, max) {
@@ -521,6 +528,51 @@ export function openSqliteMeta(options: SqliteMetaOptions): SqliteMetaStore {
     multipart,
     async close() {
       if (db.open) db.close();
+      durably.close();
     },
   };
+}
+
+/**
+ * The hot writes (object put/delete, part records) commit with synchronous=NORMAL — SQLite writes
+ * the WAL frames without fsyncing them — and then wait for an fsync of the WAL file run on the
+ * thread pool and shared by every write committed meanwhile (group commit). The caller is answered
+ * only after that fsync, so an acknowledged write is as durable as with synchronous=FULL, but the
+ * event loop no longer blocks ~0.3 ms in fsync per write and concurrent writes share one fsync.
+ * Everything else (buckets, IAM, transactions) keeps synchronous=FULL. See docs/adr/0002.
+ */
+function durableWrites(
+  db: Database.Database,
+  path: string,
+): (<T>(write: () => T) => Promise<T>) & { close(): void } {
+  const normal = db.prepare('PRAGMA synchronous = NORMAL');
+  const full = db.prepare('PRAGMA synchronous = FULL');
+  const inMemory = path === ':memory:' || path === '';
+  let walFd: number | undefined;
+  const syncWal = groupCommit(
+    () =>
+      new Promise<void>((resolve, reject) => {
+        // The -wal file lives as long as this connection (SQLite removes it only on the last close).
+        walFd ??= fs.openSync(`${path}-wal`, 'r');
+        fs.fsync(walFd, (e) => (e ? reject(e) : resolve()));
+      }),
+  );
+  const durably = async <T>(write: () => T): Promise<T> => {
+    if (inMemory || db.inTransaction) return write();
+    normal.run();
+    let result: T;
+    try {
+      result = write();
+    } finally {
+      full.run();
+    }
+    await syncWal();
+    return result;
+  };
+  return Object.assign(durably, {
+    close(): void {
+      if (walFd !== undefined) fs.closeSync(walFd);
+      walFd = undefined;
+    },
+  });
 }

@@ -21,6 +21,7 @@ import {
   unlink,
   unlinkQuietly,
 } from './fsx.js';
+import { keyedGroupCommit } from '../../kernel/group-commit.js';
 import { checkBucketName, checkObjectKey, INTERNAL_DIR, isMarkerKey } from './keys.js';
 import { pumpBody, TempWriter } from './temp-writer.js';
 
@@ -142,6 +143,14 @@ export function openFsBlobStore(options: FsBlobStoreOptions): BlobStore {
   for (const d of [tmpDir, multipartDir, markersDir]) fs.mkdirSync(d, { recursive: true });
   // mtimes recorded at fsync time: rename keeps them, so commit needs no extra stat.
   const tempMtimes = new WeakMap<TempBlob, number>();
+  // Concurrent writes into one directory share its fsync (group commit): each still waits for an
+  // fsync that began after its rename, so every acknowledged rename is durable.
+  const syncDir = keyedGroupCommit(fsyncDir);
+  // Directories known to exist, so a PUT into an existing prefix needs no mkdir. An entry goes
+  // stale only when the directory is removed (prune, bucket delete, or outside Coffer): the rename
+  // then fails with ENOENT, and `place` forgets the entry and creates it again.
+  const knownDirs = new Set<string>();
+  const KNOWN_DIRS_MAX = 16_384;
 
   const bucketDir = (bucket: string): string => {
     checkBucketName(bucket);
@@ -208,10 +217,13 @@ export function openFsBlobStore(options: FsBlobStoreOptions): BlobStore {
 
   /** Creates the key's parent directories; a file in the way is a conflict. */
   const makeParents = async (dir: string, key: string): Promise<void> => {
+    if (knownDirs.has(dir)) return;
     try {
       const created = await mkdirp(dir);
       // New directories are entries of their parents: make the topmost one durable too.
-      if (created !== undefined) await fsyncDir(created.slice(0, created.lastIndexOf('/')));
+      if (created !== undefined) await syncDir(created.slice(0, created.lastIndexOf('/')));
+      if (knownDirs.size >= KNOWN_DIRS_MAX) knownDirs.clear();
+      knownDirs.add(dir);
     } catch (e) {
       const code = errno(e);
       if (code === 'EEXIST' || code === 'ENOTDIR') {
@@ -228,10 +240,11 @@ export function openFsBlobStore(options: FsBlobStoreOptions): BlobStore {
       await makeParents(parent, key);
       try {
         await rename(from, to);
-        await fsyncDir(parent);
+        await syncDir(parent);
         return;
       } catch (e) {
         const code = errno(e);
+        if (code === 'ENOENT' || code === 'ENOTDIR') knownDirs.delete(parent);
         if (code === 'EISDIR' || code === 'ENOTEMPTY' || code === 'EEXIST') {
           throw conflict(key, 'other objects exist under this key followed by "/", so it is a directory');
         }
@@ -252,6 +265,7 @@ export function openFsBlobStore(options: FsBlobStoreOptions): BlobStore {
       // A directory that is itself a marker object stays.
       if ((await statQuiet(markerFile(bucket, `${rel}/`))) !== undefined) return;
       try {
+        knownDirs.delete(`${base}/${rel}`);
         await rmdir(`${base}/${rel}`);
       } catch (e) {
         const code = errno(e);
@@ -370,6 +384,7 @@ export function openFsBlobStore(options: FsBlobStoreOptions): BlobStore {
       }
       await rmdir(markers).catch(() => undefined);
       for (const d of dirs.reverse()) await rmdir(d);
+      knownDirs.clear();
       await fsyncDir(root);
     },
 
@@ -427,6 +442,7 @@ export function openFsBlobStore(options: FsBlobStoreOptions): BlobStore {
       if (isMarkerKey(key)) {
         await unlinkQuietly(markerFile(bucket, key));
         try {
+          knownDirs.delete(path.slice(0, -1));
           await rmdir(path.slice(0, -1)); // only if no other object lives under it
         } catch (e) {
           const code = errno(e);
