@@ -50,6 +50,7 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     console.log(`usage: npm run bench -- [--quick] [--duration MS] [--warmup MS] [--only a,b] [--small-keys N]
                       [--rounds N] [--large-mib N] [--out FILE] [--baseline-only] [--keep] [--profile]
 env: BENCH_DURATION_MS (timed ms per cell, split over rounds), BENCH_WARMUP_MS, BENCH_ROUNDS, BENCH_ONLY, BENCH_QUICK=1,
+     BENCH_BASELINE_ONLY=1, BENCH_PROFILE=1, BENCH_KEEP=1,
      BENCH_COFFER_ARGS / BENCH_BASELINE_ARGS (extra server flags)
 scenarios: ${scenarios.map((s) => s.id).join(', ')}`);
     process.exit(0);
@@ -65,9 +66,9 @@ scenarios: ${scenarios.map((s) => s.id).join(', ')}`);
     smallKeys: num(flag('small-keys'), quick ? 256 : 1024),
     largeSizeMiB: num(flag('large-mib'), 64),
     out: flag('out') ?? path.join(repoRoot, '.bench', 'latest.md'),
-    skipCoffer: argv.includes('--baseline-only'),
-    keep: argv.includes('--keep'),
-    profile: argv.includes('--profile'),
+    skipCoffer: argv.includes('--baseline-only') || env.BENCH_BASELINE_ONLY === '1',
+    keep: argv.includes('--keep') || env.BENCH_KEEP === '1',
+    profile: argv.includes('--profile') || env.BENCH_PROFILE === '1',
     rounds: Math.max(1, num(flag('rounds') ?? env.BENCH_ROUNDS, quick ? 1 : 2)),
   };
 }
@@ -94,18 +95,8 @@ const scenarios: Scenario[] = [
   { id: 'get-64m-c4', label: 'GET 64 MiB', kind: 'get-large', concurrency: 4, target: 0.9 },
 ];
 
-// In-process micro-benchmarks (no HTTP) report a per-operation cost in µs. The "auth" scenario —
-// SigV4 verification + policy decision for one request — is registered here once src/auth exposes
-// a verifier and the policy engine; it needs no server, only the modules.
-interface MicroBench {
-  id: string;
-  label: string;
-  /** Runs `n` operations and returns nothing; timed by the harness. */
-  run(n: number): Promise<void> | void;
-  /** Set-up outside the timed loop. */
-  setup?(): Promise<void> | void;
-}
-const microBenches: MicroBench[] = [];
+// The in-process "auth" scenario (SigV4 verification + policy decision, µs per request) lives in
+// auth.ts; `npm run bench` runs it right after this file.
 
 // ---------------------------------------------------------------------------------------------
 // Targets: how each server is reached, and its request pools prepared before any timing.
@@ -312,7 +303,7 @@ function machine(): string {
     .join(', ');
 }
 
-function table(rows: Row[], o: Options, micro: Array<{ b: MicroBench; usPerOp: number }>): string {
+function table(rows: Row[], o: Options): string {
   const lines = [
     `Coffer vs. baseline — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; ${machine()}.`,
     `Each cell: ${o.durationMs} ms timed (64 MiB: at least 4000 ms) in ${o.rounds} round(s) alternating between the servers, ` +
@@ -349,10 +340,6 @@ function table(rows: Row[], o: Options, micro: Array<{ b: MicroBench; usPerOp: n
       `| ${r.scenario.label} | ${r.scenario.concurrency} | ${b ? f0(b.serverCpuUsPerOp) : '—'} | ${c ? f0(c.serverCpuUsPerOp) : 'n/a'} | ` +
         `${Number.isFinite(eff) ? `${Math.round(eff * 100)} %` : '—'} | ${b ? b.clientCores.toFixed(2) : '—'} / ${c ? c.clientCores.toFixed(2) : 'n/a'} |`,
     );
-  }
-  if (micro.length > 0) {
-    lines.push('', '| in-process | µs per operation |', '|---|--:|');
-    for (const m of micro) lines.push(`| ${m.b.label} | ${m.usPerOp.toFixed(1)} |`);
   }
   return lines.join('\n') + '\n';
 }
@@ -510,17 +497,7 @@ async function main(): Promise<number> {
       rows.push(row);
     }
 
-    const micro: Array<{ b: MicroBench; usPerOp: number }> = [];
-    for (const b of microBenches) {
-      await b.setup?.();
-      const n = o.quick ? 2_000 : 20_000;
-      await b.run(Math.min(n, 1000)); // warm-up
-      const t0 = performance.now();
-      await b.run(n);
-      micro.push({ b, usPerOp: ((performance.now() - t0) * 1000) / n });
-    }
-
-    const md = table(rows, o, micro);
+    const md = table(rows, o);
     fs.mkdirSync(path.dirname(o.out), { recursive: true });
     fs.writeFileSync(o.out, md);
     fs.writeFileSync(
