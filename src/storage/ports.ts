@@ -31,6 +31,11 @@ export interface BlobReader {
   readonly mtimeMs: number;
   /** A stream of bytes [start, end] inclusive; the reader closes its descriptor when the stream ends. */
   stream(start?: number, end?: number): Readable;
+  /**
+   * Bytes [start, end] inclusive in one buffer, for small ranges (no stream machinery); the reader
+   * closes its descriptor. Rejects if the file is shorter than its recorded size.
+   */
+  read(start?: number, end?: number): Promise<Buffer>;
   close(): void;
 }
 

@@ -10,7 +10,6 @@ import type { BlobInfo, BlobReader, BlobStore, TempBlob, WriteOptions } from '..
 import {
   closeQuietly,
   errno,
-  fstat,
   fsyncDir,
   mkdirp,
   openFd,
@@ -77,6 +76,31 @@ class FdReader implements BlobReader {
     return rangeStream(fd, start, last + 1);
   }
 
+  read(start = 0, end = this.size - 1): Promise<Buffer> {
+    const fd = this.fd;
+    if (fd === undefined) return Promise.reject(new Error('blob reader already streamed or closed'));
+    this.fd = undefined;
+    const n = Math.max(0, Math.min(end, this.size - 1) - start + 1);
+    if (n === 0) {
+      closeQuietly(fd);
+      return Promise.resolve(Buffer.alloc(0));
+    }
+    const buf = Buffer.allocUnsafe(n);
+    return new Promise((resolve, reject) => {
+      fs.read(fd, buf, 0, n, start, (err, got) => {
+        // Closing a read-only descriptor touches no disk: inline, not another thread-pool trip.
+        try {
+          fs.closeSync(fd);
+        } catch {
+          // nothing to do: the bytes (or the read error) are what matter
+        }
+        if (err) reject(err);
+        else if (got < n) reject(new Error('object file shorter than its recorded size'));
+        else resolve(buf);
+      });
+    });
+  }
+
   close(): void {
     if (this.fd !== undefined) closeQuietly(this.fd);
     this.fd = undefined;
@@ -130,6 +154,9 @@ class EmptyReader implements BlobReader {
         this.push(null);
       },
     });
+  }
+  read(): Promise<Buffer> {
+    return Promise.resolve(Buffer.alloc(0));
   }
   close(): void {}
 }
@@ -194,7 +221,8 @@ export function openFsBlobStore(options: FsBlobStoreOptions): BlobStore {
       throw e;
     }
     try {
-      const st = await fstat(fd);
+      // fstat of an open descriptor reads the in-memory inode: inline, no thread-pool round trip.
+      const st = fs.fstatSync(fd);
       if (!st.isFile()) {
         closeQuietly(fd);
         return undefined;

@@ -221,8 +221,18 @@ export const getObject: Handler = async (g, d) => {
     reader.close();
     throw e;
   }
+  const length = plan.range === undefined ? record.size : plan.range.end - plan.range.start + 1;
+  if (length <= SMALL_BODY) {
+    // One read into one buffer: far cheaper than a stream and a pipeline for small objects.
+    const body =
+      plan.range === undefined ? await reader.read() : await reader.read(plan.range.start, plan.range.end);
+    return { status: plan.status, headers: plan.headers, body };
+  }
   return { status: plan.status, headers: plan.headers, stream: streamOf(reader, plan.range) };
 };
+
+/** Bodies up to this size are read into memory in one read and sent with the headers. */
+const SMALL_BODY = 256 * 1024;
 
 function streamOf(reader: BlobReader, range: ByteRange | undefined): NonNullable<S3Reply['stream']> {
   return range === undefined ? reader.stream() : reader.stream(range.start, range.end);
