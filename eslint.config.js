@@ -3,7 +3,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import boundaries from 'eslint-plugin-boundaries';
-import importX from 'eslint-plugin-import-x';
+import { fileURLToPath } from 'node:url';
 
 const layers = [
   { type: 'kernel', pattern: ['src/kernel', 'src/errors'] },
@@ -30,6 +30,7 @@ export default tseslint.config(
       'node_modules/**',
       'data/**',
       'bin/**',
+      'tools/**',
       'coverage/**',
       '*.config.*',
       'eslint.config.js',
@@ -39,12 +40,11 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
-    plugins: { boundaries, 'import-x': importX },
+    plugins: { boundaries },
     settings: {
       'boundaries/elements': layers,
       'boundaries/include': ['src/**/*.ts'],
-      'import/resolver': { typescript: { alwaysTryTypes: true } },
-      'import-x/resolver': { typescript: { alwaysTryTypes: true } },
+      'import/resolver': { [fileURLToPath(new URL('./tools/eslint-ts-resolver.cjs', import.meta.url))]: {} },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
