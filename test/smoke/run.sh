@@ -63,6 +63,7 @@ want() { [[ -z ${SMOKE_ONLY:-} || ",$SMOKE_ONLY," == *",$1,"* ]]; }
 want aws && . "$SMOKE/awscli.sh"
 want s3cmd && . "$SMOKE/s3cmd.sh"
 want rclone && . "$SMOKE/rclone.sh"
+want iam && . "$SMOKE/iam.sh"
 
 section "server health after the suite"
 check "server still running" -- kill -0 "$SERVER_PID"
