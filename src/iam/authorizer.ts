@@ -104,6 +104,15 @@ export function createIdentityAuthorizer(cache: IdentityCache): ResourceAuthoriz
         ? undefined
         : (cache.tenant(resource.tenantId)?.accountId ?? unknownAccount(resource.tenantId));
     const resourcePolicy = resource?.policy;
+    // The root's common case (own bucket, no bucket policy) needs no condition context: build it
+    // only for the engine (the request's context may itself be computed on first access).
+    if (
+      p.kind === 'root' &&
+      (resourceAccount === undefined || resourceAccount === p.accountId) &&
+      (resourcePolicy === undefined || ROOT_ALWAYS.has(request.action.toLowerCase()))
+    ) {
+      return { effect: 'allow', reason: 'the account root is allowed every action in its account' };
+    }
     const context =
       resourceAccount === undefined
         ? request.context
@@ -125,10 +134,6 @@ export function createIdentityAuthorizer(cache: IdentityCache): ResourceAuthoriz
     }
 
     if (p.kind === 'root') {
-      const own = resourceAccount === undefined || resourceAccount === p.accountId;
-      if (own && (resourcePolicy === undefined || ROOT_ALWAYS.has(request.action.toLowerCase()))) {
-        return { effect: 'allow', reason: 'the account root is allowed every action in its account' };
-      }
       return evaluate({
         principal: { arn: p.arn, account: p.accountId },
         action: request.action,

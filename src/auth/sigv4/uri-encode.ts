@@ -48,9 +48,40 @@ export function percentDecode(raw: string, plusIsSpace: boolean): Buffer {
   return out.subarray(0, n);
 }
 
+/** An upper-case hex digit's value, else -1 (canonical %XX escapes use upper case only). */
+const upperHexVal = (c: number): number =>
+  c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x41 && c <= 0x46 ? c - 55 : -1;
+
+/**
+ * True when `raw` already is its own canonical form: only unreserved characters ('/' where kept)
+ * and upper-case %XX escapes of bytes that must be escaped. Most components sent by SDKs are, so
+ * they skip the decode/encode round trip (two buffers and a string per component).
+ */
+function isCanonical(raw: string, keepSlash: boolean): boolean {
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c < 128 && (UNRESERVED[c] === 1 || (keepSlash && c === 0x2f))) continue;
+    if (c !== 0x25 || i + 2 >= raw.length) return false;
+    const h = upperHexVal(raw.charCodeAt(i + 1));
+    const l = upperHexVal(raw.charCodeAt(i + 2));
+    if (h < 0 || l < 0) return false;
+    const b = (h << 4) | l;
+    if (UNRESERVED[b] === 1 || (keepSlash && b === 0x2f)) return false;
+    i += 2;
+  }
+  return true;
+}
+
 /** Decodes then re-encodes: the canonical form of a raw (as sent) URI component. */
 export function canonicalComponent(raw: string, keepSlash: boolean, plusIsSpace: boolean): string {
+  if (isCanonical(raw, keepSlash)) return raw;
   return uriEncodeBytes(percentDecode(raw, plusIsSpace), keepSlash);
+}
+
+/** percentDecode to a UTF-8 string, without any buffer when there is nothing to decode. */
+export function percentDecodeString(raw: string, plusIsSpace: boolean): string {
+  if (!raw.includes('%') && !(plusIsSpace && raw.includes('+'))) return raw;
+  return percentDecode(raw, plusIsSpace).toString('utf8');
 }
 
 /** SigV4 UriEncode of a (decoded) string. */

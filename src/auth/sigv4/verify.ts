@@ -35,7 +35,7 @@ import { hmacHex, sha256Hex } from './crypto.js';
 import { constantTimeEqual } from './compare.js';
 import { defaultSigningKeyCache, type SigningKeyCache } from './signing-key.js';
 import { classifyPayload, type PayloadSpec } from './payload.js';
-import { percentDecode } from './uri-encode.js';
+import { percentDecodeString } from './uri-encode.js';
 
 export interface SigV4Request {
   method: string;
@@ -250,7 +250,7 @@ export function verifyPresignedSigV4<C extends SecretLike>(
   const p = new Map<string, string>();
   for (const [name, value] of splitRawQuery(req.rawQuery)) {
     if ((name.startsWith('X-Amz-') || name === H_CONTENT_SHA256) && !p.has(name)) {
-      p.set(name, percentDecode(value, true).toString('utf8'));
+      p.set(name, percentDecodeString(value, true));
     }
   }
   const algorithm = p.get(Q_ALGORITHM);

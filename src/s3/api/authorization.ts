@@ -95,10 +95,21 @@ export function authorizeRequest(
   sides: BucketSides,
 ): Granted {
   const principal = auth.auth.principal;
-  const context = conditionContext(ctx, auth.auth, request.op);
+  // Built on first use: the root acting in its own bucket without a bucket policy never needs it.
+  let context: Record<string, string | string[]> | undefined;
   const principalArn = principal.kind === 'anonymous' ? '*' : principal.arn;
   const decide = (action: string, resource: string, side: ResourceSide | undefined): Decision => {
-    const d = deps.authorize({ principal, action, resource, context }, side);
+    const d = deps.authorize(
+      {
+        principal,
+        action,
+        resource,
+        get context() {
+          return (context ??= conditionContext(ctx, auth.auth, request.op));
+        },
+      },
+      side,
+    );
     if (deps.onDecision) {
       const e: DecisionEvent = {
         requestId: ctx.requestId,
