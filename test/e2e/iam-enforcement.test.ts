@@ -1,12 +1,10 @@
 // Enforcement end to end: S3 requests made as IAM users with their own keys are allowed or denied by the
 // policies in force (user, group, managed, inline, predefined, AWS managed, boundaries, service-account
 // policies, conditions), and every IAM change takes effect on the very next request.
-import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { XMLParser } from 'fast-xml-parser';
 import {
   AddUserToGroupCommand,
   AttachGroupPolicyCommand,
@@ -42,6 +40,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { iamQuery } from '../helpers/iam-query.js';
 import { startServer, type RunningServer } from '../helpers/server.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'policies');
@@ -118,51 +117,11 @@ const list = (c: S3Client, prefix?: string) =>
 const REFUSED = /^(AccessDenied|InvalidAccessKeyId|InvalidClientTokenId)$/;
 
 // ---- raw signed IAM query calls (SeaweedFS extensions the SDK does not model)
-const xml = new XMLParser({ ignoreAttributes: true, parseTagValue: false, isArray: (n) => n === 'member' });
-const sha256 = (b: string): string => createHash('sha256').update(b).digest('hex');
-const hmac = (k: Buffer | string, d: string): Buffer => createHmac('sha256', k).update(d).digest();
 async function rawIam(
   params: Record<string, string>,
 ): Promise<{ code?: string; body: Record<string, unknown> }> {
-  const body = new URLSearchParams({ Version: '2010-05-08', ...params }).toString();
-  const host = new URL(s.endpoint).host;
-  const amzDate = new Date().toISOString().replace(/[-:]|\.\d{3}/g, '');
-  const day = amzDate.slice(0, 8);
-  const scope = `${day}/us-east-1/iam/aws4_request`;
-  const hash = sha256(body);
-  const signed = 'host;x-amz-content-sha256;x-amz-date';
-  const canonical = [
-    'POST',
-    '/',
-    '',
-    `host:${host}`,
-    `x-amz-content-sha256:${hash}`,
-    `x-amz-date:${amzDate}`,
-    '',
-    signed,
-    hash,
-  ].join('\n');
-  let k = hmac(`AWS4${s.secretAccessKey}`, day);
-  for (const part of ['us-east-1', 'iam', 'aws4_request']) k = hmac(k, part);
-  const sig = createHmac('sha256', k)
-    .update(['AWS4-HMAC-SHA256', amzDate, scope, sha256(canonical)].join('\n'))
-    .digest('hex');
-  const res = await fetch(`${s.endpoint}/`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
-      'x-amz-date': amzDate,
-      'x-amz-content-sha256': hash,
-      authorization: `AWS4-HMAC-SHA256 Credential=${s.accessKeyId}/${scope}, SignedHeaders=${signed}, Signature=${sig}`,
-    },
-    body,
-  });
-  const parsed = xml.parse(await res.text()) as Record<string, unknown>;
-  const code = (parsed.ErrorResponse as { Error?: { Code?: string } } | undefined)?.Error?.Code;
-  const result = (parsed[`${params.Action}Response`] as Record<string, unknown> | undefined)?.[
-    `${params.Action}Result`
-  ];
-  return { ...(code === undefined ? {} : { code }), body: (result ?? {}) as Record<string, unknown> };
+  const { code, body } = await iamQuery(s.endpoint, s, params);
+  return { ...(code === undefined ? {} : { code }), body };
 }
 
 beforeAll(async () => {

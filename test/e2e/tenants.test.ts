@@ -2,9 +2,7 @@
 // users, even with s3:* on *, cannot reach the default tenant's buckets unless that bucket's policy
 // names them (cross-account: both sides must allow); ListBuckets shows only one's own; bucket names
 // stay one global namespace; IAM entities of one tenant are invisible to the other.
-import { createHash, createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { XMLParser } from 'fast-xml-parser';
 import {
   CreateAccessKeyCommand,
   CreateUserCommand,
@@ -26,6 +24,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { iamQuery } from '../helpers/iam-query.js';
 import { startServer, type RunningServer } from '../helpers/server.js';
 
 interface Creds {
@@ -76,50 +75,13 @@ const bucketNames = async (c: S3Client): Promise<string[]> =>
   ((await c.send(new ListBucketsCommand({}))).Buckets ?? []).map((b) => b.Name ?? '');
 
 // ---- CreateTenant is a Coffer extension the SDK does not model: a raw SigV4-signed query call.
-const xml = new XMLParser({ ignoreAttributes: true, parseTagValue: false });
-const sha256 = (b: string): string => createHash('sha256').update(b).digest('hex');
-const hmac = (k: Buffer | string, d: string): Buffer => createHmac('sha256', k).update(d).digest();
 async function createTenant(name: string): Promise<{ account: string; creds: Creds }> {
-  const body = new URLSearchParams({
-    Version: '2010-05-08',
+  const { status, text, body } = await iamQuery(s.endpoint, rootA, {
     Action: 'CreateTenant',
     TenantName: name,
-  }).toString();
-  const amzDate = new Date().toISOString().replace(/[-:]|\.\d{3}/g, '');
-  const day = amzDate.slice(0, 8);
-  const scope = `${day}/us-east-1/iam/aws4_request`;
-  const hash = sha256(body);
-  const signed = 'host;x-amz-content-sha256;x-amz-date';
-  const canonical = [
-    'POST',
-    '/',
-    '',
-    `host:${new URL(s.endpoint).host}`,
-    `x-amz-content-sha256:${hash}`,
-    `x-amz-date:${amzDate}`,
-    '',
-    signed,
-    hash,
-  ].join('\n');
-  let k = hmac(`AWS4${rootA.secretAccessKey}`, day);
-  for (const part of ['us-east-1', 'iam', 'aws4_request']) k = hmac(k, part);
-  const sig = createHmac('sha256', k)
-    .update(['AWS4-HMAC-SHA256', amzDate, scope, sha256(canonical)].join('\n'))
-    .digest('hex');
-  const res = await fetch(`${s.endpoint}/`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
-      'x-amz-date': amzDate,
-      'x-amz-content-sha256': hash,
-      authorization: `AWS4-HMAC-SHA256 Credential=${rootA.accessKeyId}/${scope}, SignedHeaders=${signed}, Signature=${sig}`,
-    },
-    body,
   });
-  const text = await res.text();
-  expect(res.status, text).toBe(200);
-  const r = (xml.parse(text) as Record<string, Record<string, Record<string, Record<string, string>>>>)
-    .CreateTenantResponse?.CreateTenantResult;
+  expect(status, text).toBe(200);
+  const r = body as Record<string, Record<string, string> | undefined>;
   const t = r?.Tenant;
   const key = r?.AccessKey;
   if (!t?.AccountId || !key?.AccessKeyId || !key.SecretAccessKey) throw new Error(`unexpected reply ${text}`);
