@@ -13,7 +13,9 @@ import { openSqliteMeta } from './meta/sqlite/store.js';
 import { indexDbPath, openFsBlobStore } from './storage/fs/store.js';
 import { createS3Surface } from './s3/api/surface.js';
 import { createIdentity } from './iam/setup.js';
-import { createIamSurface } from './iam/api/surface.js';
+import { createIamSurface, writeIamReply } from './iam/api/surface.js';
+import { errorReply } from './iam/api/actions.js';
+import { CofferError } from './errors/error.js';
 import { createAuditLog, createAuditTracker } from './audit/index.js';
 import { createCofferMetrics } from './http/metrics.js';
 
@@ -90,10 +92,17 @@ export async function startCoffer(
     },
   });
   // IAM and STS share the port with S3: the SigV4 credential scope's service tells them apart.
+  // STS is recognised (so its clients get an answer in their own wire format) but not built yet.
+  const sts = (ctx: RequestContext): Promise<void> => {
+    const e = new CofferError('NotImplemented', 'The STS API is not available on this server yet.');
+    writeIamReply(ctx, errorReply(e, ctx.requestId));
+    tracker.complete({ requestId: ctx.requestId, status: e.status, errorCode: e.code });
+    return Promise.resolve();
+  };
   const route = (ctx: RequestContext) => {
     const service = signedService(ctx);
-    tracker.begin(ctx, service === 'iam' ? 'iam' : 's3');
-    return service === 'iam' ? iam : s3;
+    tracker.begin(ctx, service === 'iam' ? 'iam' : service === 'sts' ? 'sts' : 's3');
+    return service === 'iam' ? iam : service === 'sts' ? sts : s3;
   };
 
   const server = await startHttpServer({
