@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import https from 'node:https';
 import { S3Client, ListBucketsCommand, CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { startServer } from '../helpers/server.js';
 
 const stops: Array<() => Promise<void>> = [];
@@ -104,6 +105,19 @@ describe('coffer server', () => {
         .on('error', reject);
     });
     expect(status).toBe(200);
+  });
+
+  it('answers STS calls with NotImplemented in the query wire format (STS is not built yet)', async () => {
+    const s = await startServer();
+    stops.push(() => s.stop());
+    const sts = new STSClient({
+      endpoint: s.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey },
+    });
+    await expect(sts.send(new GetCallerIdentityCommand({}))).rejects.toMatchObject({
+      name: 'NotImplemented',
+    });
   });
 
   it('refuses bad configuration with a clear message', () => {
