@@ -7,6 +7,7 @@ import { mkdtempSync, statSync, readFileSync, existsSync, readdirSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import https from 'node:https';
+import net from 'node:net';
 import { S3Client, ListBucketsCommand, CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { startServer } from '../helpers/server.js';
@@ -118,6 +119,27 @@ describe('coffer server', () => {
     await expect(sts.send(new GetCallerIdentityCommand({}))).rejects.toMatchObject({
       name: 'NotImplemented',
     });
+  });
+
+  it('answers oversized headers and garbage on the wire with S3 errors, and keeps serving', async () => {
+    const s = await startServer();
+    stops.push(() => s.stop());
+    const { hostname, port } = new URL(s.endpoint);
+    const rawExchange = (payload: string): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const sock = net.connect(Number(port), hostname, () => sock.end(payload));
+        let out = '';
+        sock.on('data', (d: Buffer) => (out += d.toString()));
+        sock.on('end', () => resolve(out));
+        sock.on('error', reject);
+      });
+    const big = await rawExchange(`GET /b/k HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(40_000)}\r\n\r\n`);
+    expect(big).toMatch(/^HTTP\/1\.1 400/);
+    expect(big).toContain('<Code>RequestHeaderSectionTooLarge</Code>');
+    const garbage = await rawExchange('\x00\x01 NOT HTTP AT ALL\r\n\r\n');
+    expect(garbage).toMatch(/^HTTP\/1\.1 400/);
+    expect(garbage).toContain('<Code>InvalidRequest</Code>');
+    expect((await fetch(`${s.endpoint}/health/ready`)).status).toBe(200);
   });
 
   it('refuses bad configuration with a clear message', () => {
