@@ -1,7 +1,7 @@
 // The blob port: object bytes as plain files, `<data>/<bucket>/<key>`, with internal state under
 // `<data>/.coffer/`. Writes go to a temp file on the same filesystem, are fsynced, then renamed into
 // place, so a reader never sees a partial object. Bodies are streams, never buffers.
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { DigestName } from '../kernel/checksums.js';
 
 /** A fully written, fsynced temp file not yet visible as an object. */
@@ -36,6 +36,14 @@ export interface BlobReader {
    * closes its descriptor. Rejects if the file is shorter than its recorded size.
    */
   read(start?: number, end?: number): Promise<Buffer>;
+  /**
+   * Writes bytes [start, end] inclusive into `out` and ends it, with backpressure, reusing its
+   * buffers (for large bodies sent to a socket); the reader closes its descriptor. Resolves once `out`
+   * has finished or closed; never rejects: a read error destroys `out` (its length is already sent).
+   * A buffer is reused once `out` calls back for its write, so `out` must be done with a chunk by
+   * then: a socket or an HTTP response is; a PassThrough (which hands the chunk on) is not.
+   */
+  sendTo(out: Writable, start?: number, end?: number): Promise<void>;
   close(): void;
 }
 

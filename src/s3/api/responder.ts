@@ -17,6 +17,17 @@ export function writeReply(
   const headers = reply.headers;
   headers['x-amz-request-id'] = ctx.requestId;
   if (extra !== undefined) Object.assign(headers, extra);
+  const blob = reply.blob;
+  if (blob !== undefined) {
+    res.writeHead(reply.status, headers);
+    if (ctx.method === 'HEAD') {
+      blob.reader.close();
+      res.end();
+      return Promise.resolve();
+    }
+    const r = blob.range;
+    return r === undefined ? blob.reader.sendTo(res) : blob.reader.sendTo(res, r.start, r.end);
+  }
   if (reply.stream !== undefined) {
     const stream = reply.stream;
     res.writeHead(reply.status, headers);

@@ -1,6 +1,7 @@
 // What handlers return: a reply value the one responder writes (status, headers in one writeHead,
 // then a string/Buffer body or a piped stream). Handlers never touch the ServerResponse.
 import type { Readable } from 'node:stream';
+import type { BlobReader } from '../../storage/ports.js';
 
 export type ReplyHeaders = Record<string, string | number>;
 
@@ -11,6 +12,8 @@ export interface S3Reply {
   body?: string | Buffer;
   /** Object bytes, piped with backpressure. */
   stream?: Readable;
+  /** Object bytes [start, end] (the whole blob without a range), written by the reader itself. */
+  blob?: { reader: BlobReader; range: { start: number; end: number } | undefined };
 }
 
 /** Audit information about one authorisation decision. */

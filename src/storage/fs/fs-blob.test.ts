@@ -1,7 +1,7 @@
 // The file BlobStore on a real temp directory: atomic writes, digests, ranges, key rules (including
 // traversal attempts), file/directory conflicts, directory markers, pruning, buckets and multipart.
 import { createHash } from 'node:crypto';
-import {
+import fs, {
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -14,9 +14,9 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { crc32 } from 'node:zlib';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BlobStore } from '../ports.js';
 import { checkObjectKey } from './keys.js';
 import { indexDbPath, openFsBlobStore } from './store.js';
@@ -174,6 +174,61 @@ describe('reads', () => {
     const r = await store.open('b', 'shrink');
     truncateSync(join(data, 'b', 'shrink'), 4);
     await expect(collect(r!.stream())).rejects.toThrow(/shorter/);
+  });
+
+  it('sends ranges into a writable, across several chunks, reusing buffers and closing the file', async () => {
+    const body = Buffer.alloc(3 * 1024 * 1024 + 123);
+    for (let i = 0; i < body.length; i++) body[i] = (i * 7) % 251;
+    await put('big', body);
+    // Like a socket, the sink is done with each chunk when it calls back (it copies it here).
+    const send = async (start?: number, end?: number): Promise<Buffer> => {
+      const r = await store.open('b', 'big');
+      const chunks: Buffer[] = [];
+      const out = new Writable({
+        write(chunk: Buffer, _enc, cb) {
+          chunks.push(Buffer.from(chunk));
+          setImmediate(cb);
+        },
+      });
+      await r!.sendTo(out, start, end);
+      return Buffer.concat(chunks);
+    };
+    const closes = vi.spyOn(fs, 'closeSync');
+    for (let round = 0; round < 2; round++) {
+      expect((await send()).equals(body)).toBe(true);
+      expect((await send(1000, 2_500_000)).equals(body.subarray(1000, 2_500_001))).toBe(true);
+      expect((await send(body.length - 5, body.length + 100)).equals(body.subarray(body.length - 5))).toBe(
+        true,
+      );
+      expect((await send(body.length + 10)).length).toBe(0);
+    }
+    expect(closes).toHaveBeenCalledTimes(8);
+    closes.mockRestore();
+  });
+
+  it('sendTo stops when the writable closes early, and cuts it when the file shrank', async () => {
+    await put('s', Buffer.alloc(2 * 1024 * 1024 + 1, 1));
+    const closes = vi.spyOn(fs, 'closeSync');
+    const r1 = await store.open('b', 's');
+    const gone = new Writable({
+      write(_chunk, _enc, cb) {
+        this.destroy();
+        cb();
+      },
+    });
+    await r1!.sendTo(gone);
+    // A read may still be in flight when the writable closes: the descriptor is closed when it returns.
+    await vi.waitFor(() => expect(closes).toHaveBeenCalledTimes(1));
+    const r2 = await store.open('b', 's');
+    truncateSync(join(data, 'b', 's'), 1024 * 1024 + 10);
+    closes.mockClear();
+    const out = new Writable({ write: (_chunk, _enc, cb) => setImmediate(cb) });
+    const failed = new Promise((resolve) => out.once('error', resolve));
+    await r2!.sendTo(out);
+    expect(String(await failed)).toMatch(/shorter/);
+    expect(() => r2?.stream()).toThrow();
+    expect(closes).toHaveBeenCalledTimes(1);
+    closes.mockRestore();
   });
 
   it('does not treat a directory as an object', async () => {

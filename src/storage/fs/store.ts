@@ -3,7 +3,7 @@
 // rename + parent fsync; key rules (keys.ts) run before any path is built.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { CofferError } from '../../errors/error.js';
 import type { DigestName } from '../../kernel/checksums.js';
 import type { BlobInfo, BlobReader, BlobStore, TempBlob, WriteOptions } from '../ports.js';
@@ -101,10 +101,107 @@ class FdReader implements BlobReader {
     });
   }
 
+  sendTo(out: Writable, start = 0, end = this.size - 1): Promise<void> {
+    const fd = this.fd;
+    if (fd === undefined) return Promise.reject(new Error('blob reader already streamed or closed'));
+    this.fd = undefined;
+    return sendRange(fd, out, start, Math.min(end, this.size - 1) + 1);
+  }
+
   close(): void {
     if (this.fd !== undefined) closeQuietly(this.fd);
     this.fd = undefined;
   }
+}
+
+/** Chunk size of sendTo: one read per MiB, as a 1 MiB read stream would. */
+const SEND_CHUNK = 1024 * 1024;
+/** Buffers one sendTo holds at once: one being read while the previous one is written. */
+const SEND_DEPTH = 2;
+/** Spare send buffers kept for the next chunk or request (at most SEND_CHUNK × this bytes). */
+const SPARE_MAX = 8;
+const spare: Buffer[] = [];
+
+/**
+ * Writes [start, end) of `fd` into `out`, ends it and closes `fd`; resolves when `out` has finished or
+ * closed. A read error (or a file that shrank) destroys `out`: the length is already sent, so the
+ * client sees a short body. Unlike a read stream piped into `out`, buffers are reused once `out` has
+ * handed them to the kernel (its write callback): a fresh 1 MiB buffer per chunk made the garbage
+ * collector, not the copying, the main CPU cost of large GETs. Backpressure: at most SEND_DEPTH
+ * buffers per call are being read or waiting to be written.
+ */
+function sendRange(fd: number, out: Writable, start: number, end: number): Promise<void> {
+  return new Promise((resolve) => {
+    let pos = start;
+    let reading = false;
+    let held = 0;
+    let fdOpen = true;
+    let stopped = false;
+    const closeFd = (): void => {
+      if (!fdOpen) return;
+      fdOpen = false;
+      // Closing a read-only descriptor touches no disk: inline, not another thread-pool trip.
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // nothing to do: the bytes (or the read error) are what matter
+      }
+    };
+    const stop = (err?: Error): void => {
+      if (stopped) return;
+      stopped = true;
+      out.off('close', onClose);
+      if (!reading) closeFd();
+      if (err) out.destroy(err);
+      resolve();
+    };
+    const onClose = (): void => stop();
+    const recycle = (buf: Buffer): void => {
+      if (spare.length < SPARE_MAX) spare.push(buf);
+    };
+    const fill = (): void => {
+      if (stopped || reading || held >= SEND_DEPTH || pos >= end) return;
+      const n = Math.min(SEND_CHUNK, end - pos);
+      const buf = spare.pop() ?? Buffer.allocUnsafeSlow(SEND_CHUNK);
+      reading = true;
+      held++;
+      fs.read(fd, buf, 0, n, pos, (err, got) => {
+        reading = false;
+        if (stopped) {
+          held--;
+          recycle(buf);
+          closeFd();
+          return;
+        }
+        if (err || got === 0) {
+          held--;
+          recycle(buf);
+          closeFd();
+          // got === 0: the file shrank under us (changed through POSIX): end early rather than hang.
+          stop(err ?? new Error('object file shorter than its recorded size'));
+          return;
+        }
+        pos += got;
+        const last = pos >= end;
+        if (last) closeFd();
+        out.write(got === buf.length ? buf : buf.subarray(0, got), (werr?: Error | null) => {
+          held--;
+          // Only a completed write has released the buffer; after a failure it is left to the GC.
+          if (werr == null) recycle(buf);
+          fill();
+        });
+        if (last) out.end(() => stop());
+        else fill();
+      });
+    };
+    out.once('close', onClose);
+    if (start >= end) {
+      closeFd();
+      out.end(() => stop());
+      return;
+    }
+    fill();
+  });
 }
 
 /**
@@ -157,6 +254,15 @@ class EmptyReader implements BlobReader {
   }
   read(): Promise<Buffer> {
     return Promise.resolve(Buffer.alloc(0));
+  }
+  sendTo(out: Writable): Promise<void> {
+    return new Promise((resolve) => {
+      out.once('close', resolve);
+      out.end(() => {
+        out.off('close', resolve);
+        resolve();
+      });
+    });
   }
   close(): void {}
 }

@@ -4,7 +4,6 @@
 import { CofferError, isCofferError } from '../../../errors/error.js';
 import { checksumAlgorithms, parseChecksumAlgorithm } from '../../../kernel/checksums.js';
 import type { ObjectRecord, PartInfo } from '../../../meta/ports.js';
-import type { BlobReader } from '../../../storage/ports.js';
 import { parseBodyExpectation } from '../../service/checksum.js';
 import {
   copyObject as copyObjectService,
@@ -25,7 +24,7 @@ import {
   type ByteRange,
   type Conditions,
 } from '../http-semantics.js';
-import { emptyReply, xmlReply, type ReplyHeaders, type S3Reply } from '../types.js';
+import { emptyReply, xmlReply, type ReplyHeaders } from '../types.js';
 import { aclXml, parseTagging, tagSetXml } from './buckets.js';
 import {
   addChecksumHeaders,
@@ -228,15 +227,11 @@ export const getObject: Handler = async (g, d) => {
       plan.range === undefined ? await reader.read() : await reader.read(plan.range.start, plan.range.end);
     return { status: plan.status, headers: plan.headers, body };
   }
-  return { status: plan.status, headers: plan.headers, stream: streamOf(reader, plan.range) };
+  return { status: plan.status, headers: plan.headers, blob: { reader, range: plan.range } };
 };
 
 /** Bodies up to this size are read into memory in one read and sent with the headers. */
 const SMALL_BODY = 256 * 1024;
-
-function streamOf(reader: BlobReader, range: ByteRange | undefined): NonNullable<S3Reply['stream']> {
-  return range === undefined ? reader.stream() : reader.stream(range.start, range.end);
-}
 
 /** Unversioned buckets have one version, `null`; any other id does not exist. */
 function checkVersionId(g: Granted): void {
