@@ -87,6 +87,29 @@ export interface ListObjectsPage {
   last?: string;
 }
 
+/**
+ * One object as listings return it: only the fields ListObjects(V2) and ListObjectVersions reply
+ * with, so that an adapter can read a page without decoding whole records.
+ */
+export interface ListEntry {
+  key: string;
+  size: number;
+  /** ETag without quotes, as in ObjectRecord. */
+  etag: string;
+  /** ObjectRecord.lastModified in milliseconds since the epoch. */
+  lastModifiedMs: number;
+  /** The algorithms of ObjectRecord.checksums, in its order (empty when it has none). */
+  checksumAlgorithms: readonly ChecksumAlgorithm[];
+  checksumType?: 'FULL_OBJECT' | 'COMPOSITE';
+  owner: string;
+  storageClass: string;
+}
+
+/** The page of `ObjectStore.list` with ListEntry objects. */
+export interface ListEntriesPage extends Omit<ListObjectsPage, 'objects'> {
+  objects: ListEntry[];
+}
+
 export interface MultipartUploadRecord {
   uploadId: string;
   bucket: string;
@@ -153,6 +176,8 @@ export interface ObjectStore {
    * not walked. Records in a page omit `parts` (no listing needs the part layout; `get` has it).
    */
   list(query: ListObjectsQuery): Promise<ListObjectsPage>;
+  /** The same page as `list` (same keys, prefixes, truncation and `last`), with only what listings return. */
+  listEntries(query: ListObjectsQuery): Promise<ListEntriesPage>;
   /** True when the bucket has at least one object. */
   any(bucket: string): Promise<boolean>;
 }

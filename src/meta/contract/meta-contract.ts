@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CofferError } from '../../errors/error.js';
 import { commonPrefixOf, compareKeys } from '../listing.js';
-import type { BucketRecord, MetaStore, MultipartUploadRecord, ObjectRecord } from '../ports.js';
+import type { BucketRecord, ListEntry, MetaStore, MultipartUploadRecord, ObjectRecord } from '../ports.js';
 
 export type MetaFactory = () => Promise<MetaStore> | MetaStore;
 
@@ -54,6 +54,21 @@ export const uploadRecord = (
   tags: [],
   storageClass: 'STANDARD',
 });
+
+/** The ListEntry of a record, as `ObjectStore.listEntries` must return it. */
+export function entryOf(r: ObjectRecord): ListEntry {
+  const e: ListEntry = {
+    key: r.key,
+    size: r.size,
+    etag: r.etag,
+    lastModifiedMs: r.lastModified.getTime(),
+    checksumAlgorithms: Object.keys(r.checksums) as ListEntry['checksumAlgorithms'][number][],
+    owner: r.owner,
+    storageClass: r.storageClass,
+  };
+  if (r.checksumType !== undefined) e.checksumType = r.checksumType;
+  return e;
+}
 
 /** The listing a correct store must return, computed the slow obvious way. */
 export function naiveList(
@@ -112,19 +127,24 @@ export function runMetaContract(name: string, factory: MetaFactory): void {
       for (const key of keys) await store.objects.put(objectRecord(bucket, key));
     };
     const listKeys = async (q: { prefix?: string; delimiter?: string; after?: string; maxKeys?: number }) => {
-      const page = await store.objects.list({
+      const query = {
         bucket: 'b',
         prefix: q.prefix ?? '',
         maxKeys: q.maxKeys ?? 1000,
         ...(q.delimiter === undefined ? {} : { delimiter: q.delimiter }),
         ...(q.after === undefined ? {} : { after: q.after }),
-      });
+      };
+      const page = await store.objects.list(query);
       const out: { objects: string[]; commonPrefixes: string[]; isTruncated: boolean; last?: string } = {
         objects: page.objects.map((o) => o.key),
         commonPrefixes: page.commonPrefixes,
         isTruncated: page.isTruncated,
       };
       if (page.last !== undefined) out.last = page.last;
+      // The narrow listing returns the same page, entry for entry.
+      const entries = await store.objects.listEntries(query);
+      expect(entries.objects).toEqual(page.objects.map(entryOf));
+      expect({ ...entries, objects: [] }).toEqual({ ...page, objects: [] });
       return out;
     };
 
@@ -230,6 +250,42 @@ export function runMetaContract(name: string, factory: MetaFactory): void {
         await putKeys('b', ['k2']);
         await putKeys('c', ['k3']);
         expect((await listKeys({})).objects).toEqual(['k2']);
+      });
+
+      it('lists entries with every field a listing returns, whatever the fields hold', async () => {
+        const records = [
+          objectRecord('b', 'plain', { size: 0, lastModified: new Date(0) }),
+          objectRecord('b', 'big', {
+            size: 5 * 2 ** 40,
+            etag: 'abc-10000',
+            lastModified: new Date(253402300799999),
+          }),
+          objectRecord('b', '[not json', { owner: 'has space', storageClass: 'GLACIER' }),
+          objectRecord('b', ' lead and trail ', { etag: 'e t' }),
+          objectRecord('b', 'sc space', { storageClass: 'A B' }),
+          objectRecord('b', 'a b/c d', { owner: '' }),
+          objectRecord('b', '\u00e9\u{1F600}"&<>\u0001', { owner: '\u00e9 \u{1F600}' }),
+          objectRecord('b', 'packed \u00e9\u{1F600}\u0001\u{10FFFF} [x]'),
+          objectRecord('b', 'early', { lastModified: new Date(-86_400_000 * 400) }),
+          objectRecord('b', 'sums', {
+            checksums: { CRC64NVME: 'AAAAAAAAAAA=', CRC32: 'AAAAAA==' },
+            checksumType: 'FULL_OBJECT',
+          }),
+          objectRecord('b', 'type-only', { checksumType: 'COMPOSITE' }),
+          objectRecord('b', 'sha', { checksums: { SHA256: 'x' }, storageClass: 'STANDARD_IA' }),
+        ];
+        for (const r of records) await store.objects.put(r);
+        const expected = records.map(entryOf).sort((x, y) => compareKeys(x.key, y.key));
+        const all = await store.objects.listEntries({ bucket: 'b', prefix: '', maxKeys: 1000 });
+        expect(all.objects).toEqual(expected);
+        const rolled = await store.objects.listEntries({
+          bucket: 'b',
+          prefix: '',
+          delimiter: '/',
+          maxKeys: 1000,
+        });
+        expect(rolled.commonPrefixes).toEqual(['a b/']);
+        expect(rolled.objects).toEqual(expected.filter((e) => !e.key.includes('/')));
       });
     });
 

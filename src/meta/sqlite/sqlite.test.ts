@@ -120,6 +120,18 @@ describe('listing at scale', () => {
     // One seek per common prefix plus the look-ahead: 1,001 rows read, not 250,000.
     expect(store.counters.rows).toBe(1001);
     expect(store.counters.scans).toBe(1001);
+    // The narrow listing walks the same way.
+    store.counters.scans = 0;
+    store.counters.rows = 0;
+    const entries = await store.objects.listEntries({
+      bucket: 'big',
+      prefix: 'logs/',
+      delimiter: '/',
+      maxKeys: 1000,
+    });
+    expect(entries.commonPrefixes).toEqual(page.commonPrefixes);
+    expect(store.counters.rows).toBe(1001);
+    expect(store.counters.scans).toBe(1001);
 
     store.counters.rows = 0;
     const second = await store.objects.list({

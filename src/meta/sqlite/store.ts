@@ -8,9 +8,12 @@ import Database from 'better-sqlite3';
 import { groupCommit } from '../../kernel/group-commit.js';
 import { CofferError } from '../../errors/error.js';
 import { prefixSuccessor, seekList, startAfter } from '../listing.js';
+import type { ChecksumAlgorithm } from '../../kernel/checksums.js';
 import type {
   BucketRecord,
   BucketStore,
+  ListEntriesPage,
+  ListEntry,
   ListObjectsPage,
   ListObjectsQuery,
   ListUploadsPage,
@@ -126,6 +129,54 @@ function toObject(r: ObjectRow): ObjectRecord {
   return rec;
 }
 
+/**
+ * Listing entries are read as one string per row, because better-sqlite3 spends more per column
+ * (and per row array or object) than on the row itself. The common row — no checksums, and no
+ * space in any field but the key, which comes last — is `last_modified size etag storage_class
+ * owner key`; any other is a JSON array. A packed row starts with a digit or '-', never '['.
+ */
+const ENTRY_COLUMN = `CASE WHEN checksums = '{}' AND checksum_type IS NULL AND instr(etag, ' ') = 0
+  AND instr(storage_class, ' ') = 0 AND instr(owner, ' ') = 0
+  THEN last_modified || ' ' || size || ' ' || etag || ' ' || storage_class || ' ' || owner || ' ' || key
+  ELSE json_array(key, size, etag, last_modified, storage_class, owner, json(checksums), checksum_type) END`;
+
+const NO_ALGORITHMS: readonly ChecksumAlgorithm[] = Object.freeze([]);
+
+type EntryJson = [string, number, string, number, string, string, Record<string, string>, string | null];
+
+function toEntry(row: string): ListEntry {
+  if (row.charCodeAt(0) === 0x5b) {
+    const [key, size, etag, lastModifiedMs, storageClass, owner, checksums, checksumType] = JSON.parse(
+      row,
+    ) as EntryJson;
+    const entry: ListEntry = {
+      key,
+      size,
+      etag,
+      lastModifiedMs,
+      checksumAlgorithms: Object.keys(checksums) as ChecksumAlgorithm[],
+      owner,
+      storageClass,
+    };
+    if (checksumType !== null) entry.checksumType = checksumType as 'FULL_OBJECT' | 'COMPOSITE';
+    return entry;
+  }
+  const a = row.indexOf(' ');
+  const b = row.indexOf(' ', a + 1);
+  const c = row.indexOf(' ', b + 1);
+  const d = row.indexOf(' ', c + 1);
+  const e = row.indexOf(' ', d + 1);
+  return {
+    key: row.slice(e + 1),
+    size: Number(row.slice(a + 1, b)),
+    etag: row.slice(b + 1, c),
+    lastModifiedMs: Number(row.slice(0, a)),
+    checksumAlgorithms: NO_ALGORITHMS,
+    owner: row.slice(d + 1, e),
+    storageClass: row.slice(c + 1, d),
+  };
+}
+
 /** Parses a JSON column on first access only (the part list is needed by few requests). */
 function defineLazy<T extends object>(target: T, prop: keyof T & string, text: string): void {
   const settle = (value: unknown): void => {
@@ -199,6 +250,32 @@ function prepareScans(db: Database.Database, select: string, order: string): Sca
   const q = (lower: string, upper: boolean): Database.Statement =>
     db.prepare(`${select} AND key ${lower} ? ${upper ? 'AND key < ?' : ''} ORDER BY ${order}`);
   return { gtLt: q('>', true), geLt: q('>=', true), gt: q('>', false), ge: q('>=', false) };
+}
+
+/** The statements of one object listing: bounded pages without a delimiter, range scans with one. */
+interface ListStatements {
+  pageGe: Database.Statement;
+  pageGt: Database.Statement;
+  pageGeLt: Database.Statement;
+  pageGtLt: Database.Statement;
+  scans: ScanStatements;
+}
+
+function listStatements(db: Database.Database, columns: string, pluck: boolean): ListStatements {
+  const select = `SELECT ${columns} FROM objects WHERE bucket = ?`;
+  const page = (bounds: string): Database.Statement => {
+    const st = db.prepare(`${select} AND ${bounds} ORDER BY key LIMIT ?`);
+    return pluck ? st.pluck() : st;
+  };
+  const scans = prepareScans(db, select, 'key');
+  if (pluck) for (const st of Object.values(scans) as Database.Statement[]) st.pluck();
+  return {
+    pageGe: page('key >= ?'),
+    pageGt: page('key > ?'),
+    pageGeLt: page('key >= ? AND key < ?'),
+    pageGtLt: page('key > ? AND key < ?'),
+    scans,
+  };
 }
 
 export function openSqliteMeta(options: SqliteMetaOptions): SqliteMetaStore {
@@ -292,62 +369,72 @@ export function openSqliteMeta(options: SqliteMetaOptions): SqliteMetaStore {
     ),
     delete: db.prepare('DELETE FROM objects WHERE bucket = ? AND key = ?'),
     any: db.prepare('SELECT 1 FROM objects WHERE bucket = ? LIMIT 1').pluck(),
-    // Without a delimiter one bounded statement suffices (maxKeys + 1 rows: the look-ahead).
-    pageGe: db.prepare(
-      `SELECT ${LIST_COLUMNS} FROM objects WHERE bucket = ? AND key >= ? ORDER BY key LIMIT ?`,
-    ),
-    pageGt: db.prepare(
-      `SELECT ${LIST_COLUMNS} FROM objects WHERE bucket = ? AND key > ? ORDER BY key LIMIT ?`,
-    ),
-    pageGeLt: db.prepare(
-      `SELECT ${LIST_COLUMNS} FROM objects WHERE bucket = ? AND key >= ? AND key < ? ORDER BY key LIMIT ?`,
-    ),
-    pageGtLt: db.prepare(
-      `SELECT ${LIST_COLUMNS} FROM objects WHERE bucket = ? AND key > ? AND key < ? ORDER BY key LIMIT ?`,
-    ),
-    scans: prepareScans(db, `SELECT ${LIST_COLUMNS} FROM objects WHERE bucket = ?`, 'key'),
+    ...listStatements(db, LIST_COLUMNS, false),
   };
+  const entryStatements = listStatements(db, ENTRY_COLUMN, true);
 
-  const listObjects = (q: ListObjectsQuery): ListObjectsPage => {
+  /**
+   * One listing page over either column set: without a delimiter one bounded statement (maxKeys + 1
+   * rows: the look-ahead), with one the seek walk over range scans. `convert` turns a fetched row
+   * into something with a key.
+   */
+  const listPage = <R extends { key: string }>(
+    q: ListObjectsQuery,
+    st: ListStatements,
+    convert: (row: never) => R,
+  ): { rows: R[]; commonPrefixes: string[]; isTruncated: boolean; last?: string } => {
     const delimiter = q.delimiter === '' ? undefined : q.delimiter;
     const start = startAfter(q.prefix, delimiter, q.after);
-    if (q.maxKeys <= 0 || start === undefined) return { objects: [], commonPrefixes: [], isTruncated: false };
+    if (q.maxKeys <= 0 || start === undefined) return { rows: [], commonPrefixes: [], isTruncated: false };
     if (delimiter === undefined) {
       const upper = q.prefix === '' ? undefined : prefixSuccessor(q.prefix);
       const stmt =
         upper === undefined
           ? start.inclusive
-            ? o.pageGe
-            : o.pageGt
+            ? st.pageGe
+            : st.pageGt
           : start.inclusive
-            ? o.pageGeLt
-            : o.pageGtLt;
+            ? st.pageGeLt
+            : st.pageGtLt;
       const args = upper === undefined ? [q.bucket, start.from] : [q.bucket, start.from, upper];
       counters.scans++;
-      const rows = stmt.all(...args, q.maxKeys + 1) as ObjectRow[];
-      counters.rows += rows.length;
-      const isTruncated = rows.length > q.maxKeys;
-      if (isTruncated) rows.length = q.maxKeys;
-      const objects = rows.map(toObject);
-      const page: ListObjectsPage = { objects, commonPrefixes: [], isTruncated };
-      const lastRow = objects[objects.length - 1];
+      const fetched = stmt.all(...args, q.maxKeys + 1) as never[];
+      counters.rows += fetched.length;
+      const isTruncated = fetched.length > q.maxKeys;
+      if (isTruncated) fetched.length = q.maxKeys;
+      const rows = fetched.map(convert);
+      const page: ReturnType<typeof listPage<R>> = { rows, commonPrefixes: [], isTruncated };
+      const lastRow = rows[rows.length - 1];
       if (lastRow) page.last = lastRow.key;
       return page;
     }
-    const res = seekList<ObjectRow>({
+    const scan = scanRows<never>(st.scans, [q.bucket]);
+    const res = seekList<R>({
       prefix: q.prefix,
       delimiter,
       max: q.maxKeys,
       start,
-      scan: scanRows<ObjectRow>(o.scans, [q.bucket]),
+      scan: function* (from, inclusive, upper) {
+        for (const row of scan(from, inclusive, upper)) yield convert(row);
+      },
     });
-    const page: ListObjectsPage = {
-      objects: res.rows.map(toObject),
+    const page: ReturnType<typeof listPage<R>> = {
+      rows: res.rows,
       commonPrefixes: res.commonPrefixes,
       isTruncated: res.isTruncated,
     };
     if (res.last) page.last = 'row' in res.last ? res.last.row.key : res.last.prefix;
     return page;
+  };
+
+  const listObjects = (q: ListObjectsQuery): ListObjectsPage => {
+    const { rows, ...rest } = listPage<ObjectRow>(q, o, (row: ObjectRow) => row);
+    return { objects: rows.map(toObject), ...rest };
+  };
+
+  const listEntries = (q: ListObjectsQuery): ListEntriesPage => {
+    const { rows, ...rest } = listPage<ListEntry>(q, entryStatements, toEntry);
+    return { objects: rows, ...rest };
   };
 
   const objects: ObjectStore = {
@@ -380,6 +467,9 @@ export function openSqliteMeta(options: SqliteMetaOptions): SqliteMetaStore {
     },
     async list(q) {
       return listObjects(q);
+    },
+    async listEntries(q) {
+      return listEntries(q);
     },
     async any(bucket) {
       return o.any.get(bucket) !== undefined;
@@ -510,11 +600,13 @@ export function openSqliteMeta(options: SqliteMetaOptions): SqliteMetaStore {
   };
 
   const listingSql = [
-    o.pageGe,
-    o.pageGt,
-    o.pageGeLt,
-    o.pageGtLt,
-    ...(Object.values(o.scans) as Database.Statement[]),
+    ...[o, entryStatements].flatMap((st) => [
+      st.pageGe,
+      st.pageGt,
+      st.pageGeLt,
+      st.pageGtLt,
+      ...(Object.values(st.scans) as Database.Statement[]),
+    ]),
     ...(Object.values(m.scans) as Database.Statement[]),
     m.sameKeyAfter,
   ].map((st: Database.Statement) => st.source);
