@@ -9,6 +9,7 @@ import type { RequestContext } from '../../kernel/request-context.js';
 import type { BucketRecord, MetaStore } from '../../meta/ports.js';
 import type { BlobStore } from '../../storage/ports.js';
 import { resolve, type ResolvedRequest } from '../resolve.js';
+import { cachedBuckets } from '../service/bucket-cache.js';
 import { BucketPolicyCache } from '../service/bucket-policy.js';
 import type { ServiceDeps } from '../service/deps.js';
 import { authorizeRequest, type S3Authorizer } from './authorization.js';
@@ -52,7 +53,14 @@ const first = (v: string | string[] | undefined): string | undefined => (Array.i
 
 export function createS3Surface(deps: S3SurfaceDeps): S3Surface {
   const policies = new BucketPolicyCache();
-  const services: ServiceDeps = { config: deps.config, meta: deps.meta, blobs: deps.blobs, policies };
+  // Every request reads its bucket: through a cache that every bucket write of this surface clears.
+  const meta: MetaStore = {
+    buckets: cachedBuckets(deps.meta.buckets),
+    objects: deps.meta.objects,
+    multipart: deps.meta.multipart,
+    close: () => deps.meta.close(),
+  };
+  const services: ServiceDeps = { config: deps.config, meta, blobs: deps.blobs, policies };
   const sideOf = (b: BucketRecord | undefined): ResourceSide | undefined => {
     if (b === undefined) return undefined;
     const policy = policies.of(b);
@@ -77,7 +85,7 @@ export function createS3Surface(deps: S3SurfaceDeps): S3Surface {
       });
       const op = request.op;
       if (op.name === 'OptionsObject') {
-        const bucket = request.bucket === undefined ? undefined : await deps.meta.buckets.get(request.bucket);
+        const bucket = request.bucket === undefined ? undefined : await meta.buckets.get(request.bucket);
         await writeReply(ctx, preflight(bucket, ctx.headers), undefined);
         return;
       }
@@ -91,7 +99,7 @@ export function createS3Surface(deps: S3SurfaceDeps): S3Surface {
       });
       let bucket: BucketRecord | undefined;
       if (request.bucket !== undefined) {
-        bucket = await deps.meta.buckets.get(request.bucket);
+        bucket = await meta.buckets.get(request.bucket);
         const origin = first(ctx.headers.origin);
         if (origin !== undefined) cors = corsHeaders(bucket, origin, ctx.method);
       }
@@ -99,7 +107,7 @@ export function createS3Surface(deps: S3SurfaceDeps): S3Surface {
       // The copy source may be another bucket (another tenant's, even): its policy decides the read.
       const src = request.copySource?.bucket;
       const copySource =
-        src === undefined ? undefined : src === request.bucket ? bucket : await deps.meta.buckets.get(src);
+        src === undefined ? undefined : src === request.bucket ? bucket : await meta.buckets.get(src);
       const granted = authorizeRequest(authzDeps, ctx, request, auth, bucket, {
         bucket: sideOf(bucket),
         copySource: sideOf(copySource),
