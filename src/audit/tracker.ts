@@ -106,7 +106,9 @@ export function createAuditTracker(emit: (event: AuditEvent) => void): AuditTrac
       open.set(ctx.requestId, p);
       // Fallback for requests whose surface never reports completion (it threw, the client left).
       // Deferred a turn: the surface's own completion usually runs right after the reply closes.
+      // Most requests have completed before their reply closes: those need no deferred check.
       ctx.res.once('close', () => {
+        if (open.get(ctx.requestId) !== p) return;
         setImmediate(() => {
           if (open.get(ctx.requestId) === p) finish(p, undefined);
         });
