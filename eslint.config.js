@@ -31,6 +31,7 @@ export default tseslint.config(
       'data/**',
       'bin/**',
       'tools/**',
+      '.bench/**',
       'coverage/**',
       '*.config.*',
       'eslint.config.js',
