@@ -2,8 +2,20 @@
 // `Date` header (RFC 7231 IMF-fixdate) that SigV4 accepts when x-amz-date is absent.
 const BASIC = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 
+// The last value parsed: requests signed in the same second carry the same timestamp.
+let lastValue = '';
+let lastTime: number | undefined;
+
 /** Epoch ms of `YYYYMMDDTHHMMSSZ`, or undefined when malformed or not a real date. */
 export function parseAmzDate(value: string): number | undefined {
+  if (value !== lastValue) {
+    lastTime = parse(value);
+    lastValue = value;
+  }
+  return lastTime;
+}
+
+function parse(value: string): number | undefined {
   const m = BASIC.exec(value);
   if (!m) return undefined;
   const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [

@@ -27,7 +27,20 @@ const prefix = (form: AuthForm) =>
     ? 'The authorization header is malformed; '
     : 'Error parsing the X-Amz-Credential parameter; ';
 
+// The last scope parsed (a client signs request after request with the same credential scope).
+// Shared, so treated as immutable by every caller.
+let last: { value: string; form: AuthForm; region: string; scope: CredentialScope } | undefined;
+
 export function parseCredential(value: string, form: AuthForm, expectedRegion: string): CredentialScope {
+  if (last !== undefined && last.value === value && last.form === form && last.region === expectedRegion) {
+    return last.scope;
+  }
+  const scope = parse(value, form, expectedRegion);
+  last = { value, form, region: expectedRegion, scope };
+  return scope;
+}
+
+function parse(value: string, form: AuthForm, expectedRegion: string): CredentialScope {
   const parts = value.split('/');
   if (
     parts.length !== 5 ||

@@ -27,7 +27,7 @@ import { parseCredential, type AuthForm, type CredentialScope } from './credenti
 import { parseSignedHeaders } from './signed-headers.js';
 import { formatAmzDate, formatIsoSeconds, parseAmzDate, parseHttpDate } from './amz-date.js';
 import { canonicalUri, rawUriFallback } from './canonical-uri.js';
-import { canonicalQuery, splitRawQuery } from './canonical-query.js';
+import { canonicalQuery, scanQuery, type RawParamSink } from './canonical-query.js';
 import { canonicalHeaders, type HeaderBag } from './canonical-headers.js';
 import { canonicalRequest } from './canonical-request.js';
 import { stringToSign } from './string-to-sign.js';
@@ -84,7 +84,9 @@ export const headerValue = (h: HeaderBag, name: string): string | undefined => {
 interface SignatureInput {
   req: SigV4Request;
   presigned: boolean;
-  signedHeaders: string[];
+  /** The canonical query when already built (presigned: during the parameter scan). */
+  query?: string;
+  signedHeaders: readonly string[];
   signedHeadersRaw: string;
   amzDate: string;
   scope: CredentialScope;
@@ -95,7 +97,7 @@ interface SignatureInput {
 /** Rebuilds the canonical request with `payloadHash` and compares; throws SignatureDoesNotMatch. */
 export function checkSignature(input: SignatureInput, payloadHash: string): void {
   const { req } = input;
-  const query = canonicalQuery(req.rawQuery, { presigned: input.presigned });
+  const query = input.query ?? canonicalQuery(req.rawQuery, { presigned: input.presigned });
   const headers = canonicalHeaders(req.headers, input.signedHeaders);
   const uri = canonicalUri(req.rawPath);
   const attempt = (u: string): { creq: string; sts: string; ok: boolean } => {
@@ -240,6 +242,50 @@ export function verifyHeaderSigV4<C extends SecretLike>(
   return { ...base, payload };
 }
 
+/**
+ * The X-Amz-* parameters a presigned URL is verified with, collected during the one scan that also
+ * builds the canonical query: values percent-decoded, the first occurrence of a (raw) name wins.
+ */
+class PresignedParams implements RawParamSink {
+  algorithm: string | undefined = undefined;
+  credential: string | undefined = undefined;
+  date: string | undefined = undefined;
+  expires: string | undefined = undefined;
+  signedHeadersRaw: string | undefined = undefined;
+  signature: string | undefined = undefined;
+  securityToken: string | undefined = undefined;
+  contentSha256: string | undefined = undefined;
+
+  take(rawName: string, rawValue: string): void {
+    switch (rawName) {
+      case Q_ALGORITHM:
+        this.algorithm ??= percentDecodeString(rawValue, true);
+        return;
+      case Q_CREDENTIAL:
+        this.credential ??= percentDecodeString(rawValue, true);
+        return;
+      case Q_DATE:
+        this.date ??= percentDecodeString(rawValue, true);
+        return;
+      case Q_EXPIRES:
+        this.expires ??= percentDecodeString(rawValue, true);
+        return;
+      case Q_SIGNED_HEADERS:
+        this.signedHeadersRaw ??= percentDecodeString(rawValue, true);
+        return;
+      case Q_SIGNATURE:
+        this.signature ??= percentDecodeString(rawValue, true);
+        return;
+      case Q_SECURITY_TOKEN:
+        this.securityToken ??= percentDecodeString(rawValue, true);
+        return;
+      case H_CONTENT_SHA256:
+        this.contentSha256 ??= percentDecodeString(rawValue, true);
+        return;
+    }
+  }
+}
+
 const queryError = (msg: string) => new CofferError('AuthorizationQueryParametersError', msg);
 
 /** Verifies a presigned URL (`X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=…`). */
@@ -247,18 +293,16 @@ export function verifyPresignedSigV4<C extends SecretLike>(
   req: SigV4Request,
   opts: SigV4VerifyOptions<C>,
 ): SigV4Verified<C> {
-  const p = new Map<string, string>();
-  for (const [name, value] of splitRawQuery(req.rawQuery)) {
-    if ((name.startsWith('X-Amz-') || name === H_CONTENT_SHA256) && !p.has(name)) {
-      p.set(name, percentDecodeString(value, true));
-    }
-  }
-  const algorithm = p.get(Q_ALGORITHM);
-  const credentialParam = p.get(Q_CREDENTIAL);
-  const date = p.get(Q_DATE);
-  const expiresParam = p.get(Q_EXPIRES);
-  const signedHeadersRaw = p.get(Q_SIGNED_HEADERS);
-  const signature = p.get(Q_SIGNATURE);
+  const p = new PresignedParams();
+  const query = scanQuery(req.rawQuery, true, p);
+  const {
+    algorithm,
+    credential: credentialParam,
+    date,
+    expires: expiresParam,
+    signedHeadersRaw,
+    signature,
+  } = p;
   if (algorithm !== ALGORITHM) throw queryError(`X-Amz-Algorithm only supports "${ALGORITHM}"`);
   if (
     credentialParam === undefined ||
@@ -299,7 +343,7 @@ export function verifyPresignedSigV4<C extends SecretLike>(
       },
     });
   }
-  checkToken(credential, p.get(Q_SECURITY_TOKEN) ?? headerValue(req.headers, H_SECURITY_TOKEN));
+  checkToken(credential, p.securityToken ?? headerValue(req.headers, H_SECURITY_TOKEN));
 
   const key = (opts.keyCache ?? defaultSigningKeyCache).get(
     credential.secretAccessKey,
@@ -309,13 +353,23 @@ export function verifyPresignedSigV4<C extends SecretLike>(
   );
   // Presigned payloads are unsigned unless the client signed an x-amz-content-sha256 value: as a
   // header, or hoisted into the query (what @aws-sdk/s3-request-presigner does, with UNSIGNED-PAYLOAD).
-  const declared = headerValue(req.headers, H_CONTENT_SHA256) ?? p.get(H_CONTENT_SHA256);
+  const declared = headerValue(req.headers, H_CONTENT_SHA256) ?? p.contentSha256;
   const payload =
     declared === undefined
       ? { kind: 'unsigned' as const, hash: UNSIGNED_PAYLOAD }
       : classifyPayload(declared);
   checkSignature(
-    { req, presigned: true, signedHeaders, signedHeadersRaw, amzDate: date, scope, key, provided: signature },
+    {
+      req,
+      presigned: true,
+      query,
+      signedHeaders,
+      signedHeadersRaw,
+      amzDate: date,
+      scope,
+      key,
+      provided: signature,
+    },
     payload.hash,
   );
   return { form: 'query', credential, scope, amzDate: date, signature, signingKey: key, payload };
