@@ -22,7 +22,7 @@ import {
 } from './fsx.js';
 import { keyedGroupCommit } from '../../kernel/group-commit.js';
 import { checkBucketName, checkObjectKey, INTERNAL_DIR, isMarkerKey } from './keys.js';
-import { pumpBody, TempWriter } from './temp-writer.js';
+import { pumpBody, SmallTemp, TempWriter } from './temp-writer.js';
 
 export interface FsBlobStoreOptions {
   /** The data root: buckets are its directories; `.coffer/` inside it holds internal state. */
@@ -44,6 +44,8 @@ export const indexDbPath = (dataDir: string): string => `${stripSlash(dataDir)}/
 
 /** Stream chunk size for GETs: large enough for few syscalls, small enough to start quickly. */
 const READ_CHUNK = 512 * 1024;
+/** Bodies declared at most this long are gathered in memory and written with one call (SmallTemp). */
+const SMALL_BODY = 64 * 1024;
 const UPLOAD_ID = /^[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,199}$/;
 
 const stripSlash = (p: string): string => (p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p);
@@ -433,6 +435,17 @@ export function openFsBlobStore(options: FsBlobStoreOptions): BlobStore {
         'EntityTooLarge',
         `The body exceeds the maximum allowed size of ${opts.maxSize} bytes.`,
       );
+    }
+    if (opts.expectedSize !== undefined && opts.expectedSize <= SMALL_BODY) {
+      const small = SmallTemp.start(tmpDir, opts.digests ?? []);
+      try {
+        await pumpBody(body, small, opts);
+      } catch (e) {
+        await small.abort();
+        throw e;
+      }
+      // finish() removes the temp file itself when it fails.
+      return remember(await small.finish());
     }
     const writer = await TempWriter.create(tmpDir, opts.digests ?? []);
     try {

@@ -9,6 +9,16 @@ import { MultiDigest, type DigestName } from '../../kernel/checksums.js';
 import type { TempBlob, WriteOptions } from '../ports.js';
 import { closeQuietly, fsync, openFd, unlinkQuietly, writev } from './fsx.js';
 
+/** Where pumpBody delivers a body: a streaming temp writer, or a buffer for small bodies. */
+export interface BodySink {
+  /** Total bytes accepted so far. */
+  readonly size: number;
+  /** Accepts a chunk; false when the caller should wait for `drained()` (or stop, if `error` is set). */
+  push(chunk: Buffer): boolean;
+  drained(): Promise<void>;
+  readonly error: Error | undefined;
+}
+
 /** Bytes queued for writing before the source is asked to wait. */
 const HIGH_WATER = 16 * 1024 * 1024;
 /** writev accepts at most IOV_MAX (1024 on Linux) buffers. */
@@ -18,7 +28,7 @@ export interface FinishedTemp extends TempBlob {
   readonly mtimeMs: number;
 }
 
-export class TempWriter {
+export class TempWriter implements BodySink {
   private position = 0;
   private queued: Buffer[] = [];
   private queuedBytes = 0;
@@ -160,7 +170,7 @@ export class TempWriter {
  */
 const ignore = (): void => undefined;
 
-export function pumpBody(body: Readable, writer: TempWriter, options: WriteOptions): Promise<void> {
+export function pumpBody(body: Readable, writer: BodySink, options: WriteOptions): Promise<void> {
   const { expectedSize, maxSize } = options;
   return new Promise<void>((resolve, reject) => {
     let settled = false;
@@ -243,4 +253,82 @@ export function pumpBody(body: Readable, writer: TempWriter, options: WriteOptio
     body.on('close', onClose);
     body.resume();
   });
+}
+
+/**
+ * A small body (its declared length at most a few tens of KiB) written in one go: the chunks are
+ * hashed and held as they arrive while the temp file is being opened on the thread pool, then
+ * written with one inline writev (a page-cache copy of a few µs, cheaper than another thread-pool
+ * round trip), fsynced on the pool, fstat-ed and closed inline. Same result as a TempWriter.
+ */
+export class SmallTemp implements BodySink {
+  private readonly chunks: Buffer[] = [];
+  private readonly digest: MultiDigest;
+  size = 0;
+  readonly error: Error | undefined = undefined;
+
+  private constructor(
+    readonly path: string,
+    private readonly opening: Promise<number>,
+    digests: Iterable<DigestName>,
+  ) {
+    this.digest = new MultiDigest(['MD5', ...digests]);
+    // A failed open is reported by finish() or cleaned up by abort(); never unhandled.
+    opening.catch(() => undefined);
+  }
+
+  /** Starts opening the temp file; the body can be pushed meanwhile. */
+  static start(tmpDir: string, digests: Iterable<DigestName> = []): SmallTemp {
+    const path = `${tmpDir}/${randomBytes(12).toString('hex')}`;
+    const flags = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL;
+    return new SmallTemp(path, openFd(path, flags, 0o644), digests);
+  }
+
+  push(chunk: Buffer): boolean {
+    if (chunk.length === 0) return true;
+    this.digest.update(chunk);
+    this.size += chunk.length;
+    this.chunks.push(chunk);
+    return true;
+  }
+
+  drained(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Writes the body, fsyncs and closes; resolves the finished temp blob. */
+  async finish(): Promise<FinishedTemp> {
+    const fd = await this.opening;
+    try {
+      let at = 0;
+      let rest = this.chunks;
+      while (at < this.size) {
+        const n = fs.writevSync(fd, rest, at);
+        at += n;
+        // Short writes to regular files are rare (disk nearly full): write the remainder.
+        if (at < this.size) rest = [Buffer.concat(this.chunks).subarray(at)];
+      }
+      await fsync(fd);
+      // As in TempWriter.finish: fstat and close of a synced descriptor touch no disk.
+      const st = fs.fstatSync(fd);
+      fs.closeSync(fd);
+      return { path: this.path, size: this.size, digests: await this.digest.finish(), mtimeMs: st.mtimeMs };
+    } catch (e) {
+      closeQuietly(fd);
+      await unlinkQuietly(this.path);
+      throw e;
+    }
+  }
+
+  /** Closes and removes the temp file (once its open has completed). */
+  async abort(): Promise<void> {
+    let fd: number;
+    try {
+      fd = await this.opening;
+    } catch {
+      return; // never created
+    }
+    closeQuietly(fd);
+    await unlinkQuietly(this.path);
+  }
 }
