@@ -76,7 +76,7 @@ export function createAuditTracker(emit: (event: AuditEvent) => void): AuditTrac
       principalArn,
       accessKeyId: c?.accessKeyId ?? null,
       authType: c?.authType ?? p.authType,
-      sourceIp: ctx.remoteAddress.replace(/^::ffff:/, ''),
+      sourceIp: ctx.remoteAddress.startsWith('::ffff:') ? ctx.remoteAddress.slice(7) : ctx.remoteAddress,
       userAgent: typeof ua === 'string' ? ua.slice(0, USER_AGENT_MAX) : null,
       api: p.api,
       operation: c?.operation ?? c?.action ?? null,

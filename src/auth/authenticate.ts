@@ -16,7 +16,7 @@ import { verifyHeaderSigV2, verifyQuerySigV2 } from './sigv2/verify.js';
 import { classifyPayload, isStreaming, type PayloadSpec } from './sigv4/payload.js';
 import { AwsChunkedDecoder, type ChunkSigningContext } from './sigv4/aws-chunked.js';
 import { Sha256CheckStream, expectSha256 } from './sigv4/body.js';
-import { percentDecode } from './sigv4/uri-encode.js';
+import { percentDecodeString } from './sigv4/uri-encode.js';
 import {
   ALGORITHM,
   ALGORITHM_V4A,
@@ -86,7 +86,7 @@ export function signedService(req: SignedRequest): string | undefined {
     if (at === 0 && !req.rawQuery.startsWith(key)) return undefined;
     let end = req.rawQuery.indexOf('&', at);
     if (end === -1) end = req.rawQuery.length;
-    credential = percentDecode(req.rawQuery.slice(at + key.length, end), true).toString('utf8');
+    credential = percentDecodeString(req.rawQuery.slice(at + key.length, end), true);
   }
   if (credential === undefined) return undefined;
   const parts = credential.split('/');
@@ -122,13 +122,14 @@ function checkSession(principal: Principal, now: Date): void {
   }
 }
 
+const NO_TRAILERS: Readonly<Record<string, string>> = Object.freeze({});
+
 function build(req: SignedRequest, auth: AuthInfo, service: string, plan: BodyPlan): AuthenticatedRequest {
   const kind: PayloadMode = plan.payload.kind;
   const streaming = isStreaming(kind);
   const decodedLength = streaming ? parseLength(headerValue(req.headers, H_DECODED_LENGTH)) : undefined;
   const contentLength = streaming ? decodedLength : parseLength(headerValue(req.headers, 'content-length'));
   let decoder: AwsChunkedDecoder | undefined;
-  const empty: Readonly<Record<string, string>> = Object.freeze({});
   const result: AuthenticatedRequest = {
     auth,
     service,
@@ -163,7 +164,7 @@ function build(req: SignedRequest, auth: AuthInfo, service: string, plan: BodyPl
       raw.pipe(t);
       return t;
     },
-    trailers: () => decoder?.trailers ?? empty,
+    trailers: () => decoder?.trailers ?? NO_TRAILERS,
   };
   if (contentLength !== undefined) result.contentLength = contentLength;
   return result;
