@@ -657,6 +657,83 @@ describe('objects', () => {
   });
 });
 
+describe('object record cache', () => {
+  // Every read below follows a read that cached the record: each write path must drop it.
+  const B = 'cached';
+  const head = (Key: string) => s3.send(new HeadObjectCommand({ Bucket: B, Key }));
+  const missing = async (Key: string) => (await sdkError(head(Key))).name;
+
+  it('a write through each path is visible on the next read', async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: B }));
+    await s3.send(new PutObjectCommand({ Bucket: B, Key: 'k', Body: 'one', Metadata: { v: '1' } }));
+    expect((await head('k')).Metadata).toEqual({ v: '1' });
+
+    await s3.send(new PutObjectCommand({ Bucket: B, Key: 'k', Body: 'two', Metadata: { v: '2' } }));
+    expect((await head('k')).Metadata).toEqual({ v: '2' });
+
+    // In-place metadata replace: the file is not touched, only the index row.
+    await s3.send(
+      new CopyObjectCommand({
+        Bucket: B,
+        Key: 'k',
+        CopySource: `${B}/k`,
+        MetadataDirective: 'REPLACE',
+        Metadata: { v: '3' },
+      }),
+    );
+    expect((await head('k')).Metadata).toEqual({ v: '3' });
+
+    await s3.send(new PutObjectCommand({ Bucket: B, Key: 'src', Body: 'copied', Metadata: { v: 'src' } }));
+    await s3.send(new CopyObjectCommand({ Bucket: B, Key: 'k', CopySource: `${B}/src` }));
+    const copied = await s3.send(new GetObjectCommand({ Bucket: B, Key: 'k' }));
+    expect([copied.Metadata, await copied.Body?.transformToString()]).toEqual([{ v: 'src' }, 'copied']);
+
+    await s3.send(
+      new PutObjectTaggingCommand({ Bucket: B, Key: 'k', Tagging: { TagSet: [{ Key: 't', Value: 'v' }] } }),
+    );
+    expect((await head('k')).TagCount).toBe(1);
+    await s3.send(new DeleteObjectTaggingCommand({ Bucket: B, Key: 'k' }));
+    expect((await head('k')).TagCount).toBeUndefined();
+
+    await s3.send(new DeleteObjectCommand({ Bucket: B, Key: 'k' }));
+    expect(await missing('k')).toBe('NotFound');
+
+    await head('src');
+    await s3.send(new DeleteObjectsCommand({ Bucket: B, Delete: { Objects: [{ Key: 'src' }] } }));
+    expect(await missing('src')).toBe('NotFound');
+
+    await s3.send(new PutObjectCommand({ Bucket: B, Key: 'mp', Body: 'small' }));
+    expect((await head('mp')).ContentLength).toBe(5);
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: B, Key: 'mp' }));
+    const part = await s3.send(
+      new UploadPartCommand({ Bucket: B, Key: 'mp', UploadId, PartNumber: 1, Body: 'assembled' }),
+    );
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: B,
+        Key: 'mp',
+        UploadId,
+        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] },
+      }),
+    );
+    const mp = await head('mp');
+    expect([mp.ContentLength, mp.ETag?.endsWith('-1"')]).toEqual([9, true]);
+
+    // A change through POSIX after the record was cached.
+    writeFileSync(join(dir, B, 'mp'), 'rewritten through POSIX');
+    const posix = await s3.send(new GetObjectCommand({ Bucket: B, Key: 'mp' }));
+    expect(await posix.Body?.transformToString()).toBe('rewritten through POSIX');
+    expect(posix.ETag).toBe(`"${createHash('md5').update('rewritten through POSIX').digest('hex')}"`);
+
+    // A deleted and re-created bucket starts with nothing cached.
+    await s3.send(new DeleteObjectCommand({ Bucket: B, Key: 'mp' }));
+    await s3.send(new DeleteBucketCommand({ Bucket: B }));
+    await s3.send(new CreateBucketCommand({ Bucket: B }));
+    expect(await missing('mp')).toBe('NotFound');
+    await s3.send(new DeleteBucketCommand({ Bucket: B }));
+  });
+});
+
 describe('multipart', () => {
   const MiB = 1024 * 1024;
   const part1 = Buffer.alloc(5 * MiB, 'a');

@@ -10,6 +10,7 @@ import type { BucketRecord, MetaStore } from '../../meta/ports.js';
 import type { BlobStore } from '../../storage/ports.js';
 import { resolve, type ResolvedRequest } from '../resolve.js';
 import { cachedBuckets } from '../service/bucket-cache.js';
+import { CachedObjectStore } from '../service/object-cache.js';
 import { BucketPolicyCache } from '../service/bucket-policy.js';
 import type { ServiceDeps } from '../service/deps.js';
 import { authorizeRequest, type S3Authorizer } from './authorization.js';
@@ -54,9 +55,22 @@ const first = (v: string | string[] | undefined): string | undefined => (Array.i
 export function createS3Surface(deps: S3SurfaceDeps): S3Surface {
   const policies = new BucketPolicyCache();
   // Every request reads its bucket: through a cache that every bucket write of this surface clears.
+  // Object records likewise (GET/HEAD), validated against the file on every read: every object
+  // write goes through `objects`, and a bucket deletion forgets the bucket's entries.
+  const objects = new CachedObjectStore(deps.meta.objects);
+  const buckets = cachedBuckets(deps.meta.buckets);
   const meta: MetaStore = {
-    buckets: cachedBuckets(deps.meta.buckets),
-    objects: deps.meta.objects,
+    buckets: {
+      ...buckets,
+      delete: async (name: string) => {
+        try {
+          return await buckets.delete(name);
+        } finally {
+          objects.dropBucket(name);
+        }
+      },
+    },
+    objects,
     multipart: deps.meta.multipart,
     close: () => deps.meta.close(),
   };

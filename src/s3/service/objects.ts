@@ -1,7 +1,8 @@
 // The object service over the ports: atomic writes (stream → temp with digests → verify → commit →
 // index; a failed verification discards the temp, so nothing half-written remains), reads that
 // revalidate the index against the file (size and mtime, for files changed through POSIX), copies
-// and deletes.
+// and deletes. Records are read through the surface's object cache (object-cache.ts), which every
+// write here passes through; the size/mtime check also guards cached records.
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { CofferError } from '../../errors/error.js';
@@ -10,6 +11,7 @@ import type { ContentHeaders, ObjectRecord, Tag } from '../../meta/ports.js';
 import type { BlobReader, TempBlob } from '../../storage/ports.js';
 import { digestsFor, verifyBody, type BodyExpectation } from './checksum.js';
 import type { ServiceDeps } from './deps.js';
+import { recheck } from './object-cache.js';
 
 export const noSuchKey = (key: string): CofferError =>
   new CofferError('NoSuchKey', undefined, { extra: { Key: key } });
@@ -160,8 +162,17 @@ export async function openObject(
   }
   if (reader === undefined) return vanished(d, bucket, key);
   if (reader.size === record.size && reader.mtimeMs === record.fileMtimeMs) return { record, reader };
+  // A cached record may be outdated by a write through another server: ask the index before
+  // taking the difference for a change made through POSIX.
+  const current = await recheck(d.meta.objects, bucket, key, record);
+  if (current === undefined) {
+    reader.close();
+    throw noSuchKey(key);
+  }
+  if (reader.size === current.size && reader.mtimeMs === current.fileMtimeMs)
+    return { record: current, reader };
   reader.close();
-  const updated = await refresh(d, record);
+  const updated = await refresh(d, current);
   if (updated === undefined) return vanished(d, bucket, key);
   const again = await d.blobs.open(bucket, key);
   if (again === undefined) return vanished(d, bucket, key);
@@ -174,7 +185,10 @@ export async function statObject(d: ServiceDeps, bucket: string, key: string): P
   if (record === undefined) throw noSuchKey(key);
   if (info === undefined) return vanished(d, bucket, key);
   if (info.size === record.size && info.mtimeMs === record.fileMtimeMs) return record;
-  const updated = await refresh(d, record);
+  const current = await recheck(d.meta.objects, bucket, key, record);
+  if (current === undefined) throw noSuchKey(key);
+  if (info.size === current.size && info.mtimeMs === current.fileMtimeMs) return current;
+  const updated = await refresh(d, current);
   if (updated === undefined) return vanished(d, bucket, key);
   return updated;
 }
