@@ -95,8 +95,8 @@ export async function startCoffer(
   // STS is recognised (so its clients get an answer in their own wire format) but not built yet.
   const sts = (ctx: RequestContext): Promise<void> => {
     const e = new CofferError('NotImplemented', 'The STS API is not available on this server yet.');
-    writeIamReply(ctx, errorReply(e, ctx.requestId));
-    tracker.complete({ requestId: ctx.requestId, status: e.status, errorCode: e.code });
+    const bytesOut = writeIamReply(ctx, errorReply(e, ctx.requestId));
+    tracker.complete({ requestId: ctx.requestId, status: e.status, errorCode: e.code, bytesOut });
     return Promise.resolve();
   };
   const route = (ctx: RequestContext) => {

@@ -158,8 +158,9 @@ function bytesIn(ctx: RequestContext, status: number): number {
 }
 
 /**
- * Body bytes sent: the reply's Content-Length, none for HEAD/204/304. getHeader() sees headers given
- * to writeHead() because http/server.ts sets x-amz-request-id first (node then merges them).
+ * Body bytes sent, for surfaces that do not report them (the S3 and IAM surfaces do): the reply's
+ * Content-Length, none for HEAD/204/304. getHeader() sees only headers set through setHeader() (as
+ * http/server.ts's last-resort error reply does), not those given to writeHead() alone.
  */
 function bytesOut(ctx: RequestContext, status: number): number {
   if (ctx.method === 'HEAD' || status === 204 || status === 304) return 0;

@@ -317,6 +317,8 @@ export function createCofferMetrics(options: CofferMetricsOptions = {}): CofferM
     handler(ctx) {
       const body = render();
       ctx.res.writeHead(200, {
+        'x-amz-request-id': ctx.requestId,
+        Server: 'Coffer',
         'Content-Type': PROMETHEUS_CONTENT_TYPE,
         'Content-Length': Buffer.byteLength(body),
         'Cache-Control': 'no-store',

@@ -1,5 +1,5 @@
-// The HTTP edge: one listener (HTTP or HTTPS) for every surface. It builds the RequestContext once,
-// stamps x-amz-request-id, hands the request to the surface that claims it, answers health checks,
+// The HTTP edge: one listener (HTTP or HTTPS) for every surface. It builds the RequestContext once
+// (whose requestId every reply carries as x-amz-request-id), hands the request to the surface that claims it, answers health checks,
 // turns transport-level failures (oversized headers, timeouts) into S3 errors, and drains on shutdown.
 import http from 'node:http';
 import https from 'node:https';
@@ -74,13 +74,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       secure: (req.socket as Partial<TLSSocket>).encrypted === true,
       host: req.headers.host ?? '',
     };
-    res.setHeader('x-amz-request-id', requestId);
-    res.setHeader('Server', 'Coffer');
+    // No res.setHeader here: every reply sets x-amz-request-id and Server in its one writeHead, which
+    // keeps node on its fast path (headers given only to writeHead are not stored per name).
 
     if (ctx.method === 'GET' && !hasCredentials(ctx)) {
-      if (rawPath === '/health/live') return void plain(res, 200, 'ok\n');
+      if (rawPath === '/health/live') return void plain(ctx, 200, 'ok\n');
       if (rawPath === '/health/ready')
-        return void plain(res, ready ? 200 : 503, ready ? 'ready\n' : 'starting\n');
+        return void plain(ctx, ready ? 200 : 503, ready ? 'ready\n' : 'starting\n');
       const op = options.ops?.[rawPath];
       if (op) return void op(ctx);
     }
@@ -178,12 +178,14 @@ function readTls(tls: { certPath: string; keyPath: string }): { cert: Buffer; ke
   return { cert: readFileSync(tls.certPath), key: readFileSync(tls.keyPath) };
 }
 
-function plain(res: http.ServerResponse, status: number, body: string): void {
-  res.writeHead(status, {
+function plain(ctx: RequestContext, status: number, body: string): void {
+  ctx.res.writeHead(status, {
+    'x-amz-request-id': ctx.requestId,
+    Server: 'Coffer',
     'Content-Type': 'text/plain; charset=utf-8',
     'Content-Length': Buffer.byteLength(body),
   });
-  res.end(body);
+  ctx.res.end(body);
 }
 
 /** A raw HTTP/1.1 error reply for failures before a request object exists. */
@@ -206,6 +208,11 @@ function fail(ctx: RequestContext, err: unknown, log: Logger): void {
     return;
   }
   const body = ctx.method === 'HEAD' ? '' : s3ErrorXml(e, ctx.rawPath, ctx.requestId);
-  res.writeHead(e.status, { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(body) });
+  // A rare path: through setHeader, so the audit tracker's fallback can read Content-Length back.
+  res.setHeader('x-amz-request-id', ctx.requestId);
+  res.setHeader('Server', 'Coffer');
+  res.setHeader('Content-Type', 'application/xml');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.writeHead(e.status);
   res.end(body);
 }

@@ -121,6 +121,32 @@ describe('coffer server', () => {
     });
   });
 
+  it('stamps x-amz-request-id and Server on every reply: health, metrics, S3, IAM, STS, errors, HEAD', async () => {
+    const s = await startServer();
+    stops.push(() => s.stop());
+    const scope = (service: string): string =>
+      `AWS4-HMAC-SHA256 Credential=NOSUCHKEY/20261122/us-east-1/${service}/aws4_request, SignedHeaders=host, Signature=00`;
+    const replies = [
+      await fetch(`${s.endpoint}/health/live`),
+      await fetch(`${s.endpoint}/health/ready`),
+      await fetch(`${s.endpoint}/metrics`),
+      await fetch(`${s.endpoint}/`),
+      await fetch(`${s.endpoint}/nobucket/key`, { method: 'HEAD' }),
+      await fetch(`${s.endpoint}/nobucket/key`, { headers: { authorization: scope('s3') } }),
+      await fetch(`${s.endpoint}/`, { method: 'POST', headers: { authorization: scope('iam') } }),
+      await fetch(`${s.endpoint}/`, { method: 'POST', headers: { authorization: scope('sts') } }),
+    ];
+    const seen = await Promise.all(
+      replies.map(async (r) => {
+        await r.text();
+        return [r.status, r.headers.get('x-amz-request-id')?.length, r.headers.get('server')];
+      }),
+    );
+    expect(seen.map(([, id, server]) => [id, server])).toEqual(replies.map(() => [16, 'Coffer']));
+    const ok = await client(s.endpoint, s.accessKeyId, s.secretAccessKey).send(new ListBucketsCommand({}));
+    expect(ok.$metadata.requestId).toMatch(/^[0-9A-F]{16}$/);
+  });
+
   it('answers oversized headers and garbage on the wire with S3 errors, and keeps serving', async () => {
     const s = await startServer();
     stops.push(() => s.stop());

@@ -21,6 +21,8 @@ export interface IamSurfaceDeps extends IamApiDeps {
     principalArn: string | undefined;
     accessKeyId: string | undefined;
     decision: IamReply['decision'];
+    /** Body bytes sent. */
+    bytesOut: number;
   }) => void;
 }
 
@@ -65,14 +67,18 @@ export function requestContext(ctx: RequestContext): Record<string, string> {
   };
 }
 
-export function writeIamReply(ctx: RequestContext, reply: IamReply): void {
+/** Writes the reply; returns the body length (the audit event's bytesOut). */
+export function writeIamReply(ctx: RequestContext, reply: IamReply): number {
   const body = Buffer.from(reply.xml, 'utf8');
   ctx.res.writeHead(reply.status, {
+    'x-amz-request-id': ctx.requestId,
+    Server: 'Coffer',
     'content-type': 'text/xml',
     'content-length': String(body.length),
     'x-amzn-requestid': ctx.requestId,
   });
   ctx.res.end(body);
+  return ctx.method === 'HEAD' || reply.status === 204 || reply.status === 304 ? 0 : body.length;
 }
 
 export function createIamSurface(deps: IamSurfaceDeps): IamSurface {
@@ -95,9 +101,10 @@ export function createIamSurface(deps: IamSurfaceDeps): IamSurface {
     } catch (e) {
       reply = errorReply(e, ctx.requestId);
     }
-    writeIamReply(ctx, reply);
+    const bytesOut = writeIamReply(ctx, reply);
     deps.onComplete?.({
       requestId: ctx.requestId,
+      bytesOut,
       action: reply.action,
       status: reply.status,
       errorCode: reply.errorCode,

@@ -16,6 +16,7 @@ export function writeReply(
   const { res } = ctx;
   const headers = reply.headers;
   headers['x-amz-request-id'] = ctx.requestId;
+  headers.Server = 'Coffer';
   if (extra !== undefined) Object.assign(headers, extra);
   const blob = reply.blob;
   if (blob !== undefined) {
@@ -52,6 +53,16 @@ export function writeReply(
   return Promise.resolve();
 }
 
+/**
+ * Body bytes a reply declares (its Content-Length once writeReply has filled it in); none for HEAD,
+ * 204 and 304. The audit event's bytesOut.
+ */
+export function declaredBytes(ctx: RequestContext, status: number, headers: ReplyHeaders): number {
+  if (ctx.method === 'HEAD' || status === 204 || status === 304) return 0;
+  const n = Number(headers['content-length']);
+  return Number.isFinite(n) && n > 0 ? n : 0;
+}
+
 export function errorXml(err: CofferError, resource: string, requestId: string): string {
   let extra = '';
   for (const [k, v] of Object.entries(err.extra)) extra += el(k, v);
@@ -61,14 +72,14 @@ export function errorXml(err: CofferError, resource: string, requestId: string):
   );
 }
 
-/** Writes an error reply; anything that is not a CofferError becomes InternalError and is logged. */
+/** Writes an error reply (and says how many body bytes it declared: none if a reply was already under way); anything that is not a CofferError becomes InternalError and is logged. */
 export function writeError(
   ctx: RequestContext,
   error: unknown,
   extra: ReplyHeaders | undefined,
   log: ((e: LogEvent) => void) | undefined,
   operation?: string,
-): CofferError {
+): { error: CofferError; bytesOut: number | undefined } {
   let err: CofferError;
   if (isCofferError(error)) err = error;
   else {
@@ -81,22 +92,22 @@ export function writeError(
   if (res.headersSent) {
     // Too late for an error document: cut the connection so the client sees a short body.
     res.destroy();
-    return err;
+    return { error: err, bytesOut: undefined };
   }
-  const headers: ReplyHeaders = { 'x-amz-request-id': ctx.requestId };
+  const headers: ReplyHeaders = { 'x-amz-request-id': ctx.requestId, Server: 'Coffer' };
   Object.assign(headers, err.headers);
   if (extra !== undefined) Object.assign(headers, extra);
   if (ctx.method === 'HEAD' || err.status === 304) {
     res.writeHead(err.status, headers);
     res.end();
-    return err;
+    return { error: err, bytesOut: 0 };
   }
   const body = errorXml(err, safeDecode(ctx.rawPath), ctx.requestId);
   headers['content-type'] = 'application/xml';
   headers['content-length'] = Buffer.byteLength(body);
   res.writeHead(err.status, headers);
   res.end(body);
-  return err;
+  return { error: err, bytesOut: declaredBytes(ctx, err.status, headers) };
 }
 
 function safeDecode(s: string): string {

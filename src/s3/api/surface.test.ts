@@ -59,7 +59,7 @@ import type { RequestContext } from '../../kernel/request-context.js';
 import { openSqliteMeta } from '../../meta/sqlite/store.js';
 import type { MetaStore } from '../../meta/ports.js';
 import { indexDbPath, openFsBlobStore } from '../../storage/fs/store.js';
-import { createS3Surface } from './surface.js';
+import { createS3Surface, type CompletionEvent } from './surface.js';
 import type { LogEvent } from './types.js';
 
 const ROOT = {
@@ -89,6 +89,7 @@ let server: http.Server;
 let endpoint: string;
 let s3: S3Client;
 const logged: LogEvent[] = [];
+const completed: CompletionEvent[] = [];
 
 function contextOf(req: http.IncomingMessage, res: http.ServerResponse, n: number): RequestContext {
   const rawUrl = req.url ?? '/';
@@ -131,6 +132,7 @@ beforeAll(async () => {
     authenticate: authenticateAsServer,
     authorize: rootOnlyAuthorizer,
     log: (e) => logged.push(e),
+    onComplete: (e) => completed.push(e),
   });
   let n = 0;
   server = http.createServer((req, res) => void surface(contextOf(req, res, ++n)));
@@ -638,6 +640,23 @@ describe('objects', () => {
     expect((await sdkError(s3.send(new HeadObjectCommand({ Bucket: 'alpha', Key: 'd/3' })))).status).toBe(
       404,
     );
+  });
+
+  it('reports the body bytes of each reply in its completion event', async () => {
+    const body = Buffer.alloc(4096, 'b');
+    await s3.send(new PutObjectCommand({ Bucket: 'alpha', Key: 'sized', Body: body }));
+    const bytesOf = async (path: string, method = 'GET'): Promise<[number, number | undefined]> => {
+      const r = await raw(method, path);
+      const id = r.headers.get('x-amz-request-id');
+      return [Buffer.byteLength(r.text), completed.find((e) => e.requestId === id)?.bytesOut];
+    };
+    expect(await bytesOf('/alpha/sized')).toEqual([4096, 4096]);
+    expect(await bytesOf('/alpha/sized', 'HEAD')).toEqual([0, 0]);
+    const [errorLength, errorBytes] = await bytesOf('/alpha/no-such-key');
+    expect(errorLength).toBeGreaterThan(0);
+    expect(errorBytes).toBe(errorLength);
+    expect(await bytesOf('/alpha/no-such-key', 'HEAD')).toEqual([0, 0]);
+    expect(await bytesOf('/alpha/sized', 'DELETE')).toEqual([0, 0]);
   });
 
   it('notices files changed or removed through POSIX', async () => {

@@ -16,7 +16,7 @@ import type { ServiceDeps } from '../service/deps.js';
 import { authorizeRequest, type S3Authorizer } from './authorization.js';
 import { corsHeaders, preflight } from './cors.js';
 import { handlers, type HandledOperation } from './handlers/index.js';
-import { writeError, writeReply } from './responder.js';
+import { declaredBytes, writeError, writeReply } from './responder.js';
 import type { DecisionEvent, LogEvent, ReplyHeaders } from './types.js';
 
 export interface S3SurfaceDeps {
@@ -46,6 +46,8 @@ export interface CompletionEvent {
   errorCode: string | undefined;
   principalArn: string | undefined;
   accessKeyId: string | undefined;
+  /** Body bytes the reply declared (Content-Length; none for HEAD, 204, 304). */
+  bytesOut: number;
 }
 
 export type S3Surface = (ctx: RequestContext) => Promise<void>;
@@ -88,6 +90,7 @@ export function createS3Surface(deps: S3SurfaceDeps): S3Surface {
     let auth: AuthenticatedRequest | undefined;
     let cors: ReplyHeaders | undefined;
     let errorCode: string | undefined;
+    let bytesOut = 0;
     try {
       request = resolve({
         method: ctx.method,
@@ -100,7 +103,10 @@ export function createS3Surface(deps: S3SurfaceDeps): S3Surface {
       const op = request.op;
       if (op.name === 'OptionsObject') {
         const bucket = request.bucket === undefined ? undefined : await meta.buckets.get(request.bucket);
-        await writeReply(ctx, preflight(bucket, ctx.headers), undefined);
+        const pre = preflight(bucket, ctx.headers);
+        const sending = writeReply(ctx, pre, undefined);
+        bytesOut = declaredBytes(ctx, pre.status, pre.headers);
+        await sending;
         return;
       }
       auth = deps.authenticate({
@@ -130,9 +136,14 @@ export function createS3Surface(deps: S3SurfaceDeps): S3Surface {
         throw new CofferError('NoSuchBucket', undefined, { extra: { BucketName: request.bucket ?? '' } });
       }
       const reply = await handlers[op.name as HandledOperation](granted, services);
-      await writeReply(ctx, reply, cors);
+      // writeReply fills in the headers (Content-Length of a body) before it returns its promise.
+      const sending = writeReply(ctx, reply, cors);
+      bytesOut = declaredBytes(ctx, reply.status, reply.headers);
+      await sending;
     } catch (e) {
-      errorCode = writeError(ctx, e, cors, deps.log, request?.op.name).code;
+      const written = writeError(ctx, e, cors, deps.log, request?.op.name);
+      errorCode = written.error.code;
+      if (written.bytesOut !== undefined) bytesOut = written.bytesOut;
     } finally {
       if (deps.onComplete) {
         const p = auth?.auth.principal;
@@ -145,6 +156,7 @@ export function createS3Surface(deps: S3SurfaceDeps): S3Surface {
           errorCode,
           principalArn: p === undefined || p.kind === 'anonymous' ? undefined : p.arn,
           accessKeyId: p === undefined || p.kind === 'anonymous' ? undefined : p.accessKeyId,
+          bytesOut,
         });
       }
     }
