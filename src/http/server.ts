@@ -10,7 +10,7 @@ import type { RequestContext } from '../kernel/request-context.js';
 import { newRequestId } from '../kernel/ids.js';
 import type { Logger } from '../kernel/log.js';
 import { CofferError } from '../errors/error.js';
-import { s3ErrorXml } from '../errors/xml.js';
+import { errorXml } from '../s3/api/responder.js';
 
 /** A surface serves a request end to end (it writes the reply itself). */
 export type Surface = (ctx: RequestContext) => Promise<void>;
@@ -191,7 +191,7 @@ function plain(ctx: RequestContext, status: number, body: string): void {
 /** A raw HTTP/1.1 error reply for failures before a request object exists. */
 function transportError(code: 'RequestHeaderSectionTooLarge' | 'InvalidRequest' | 'RequestTimeout'): string {
   const err = new CofferError(code);
-  const body = s3ErrorXml(err, '', newRequestId());
+  const body = errorXml(err, '', newRequestId());
   return (
     `HTTP/1.1 ${err.status} ${http.STATUS_CODES[err.status] ?? ''}\r\n` +
     `Content-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
@@ -207,7 +207,7 @@ function fail(ctx: RequestContext, err: unknown, log: Logger): void {
     res.destroy();
     return;
   }
-  const body = ctx.method === 'HEAD' ? '' : s3ErrorXml(e, ctx.rawPath, ctx.requestId);
+  const body = ctx.method === 'HEAD' ? '' : errorXml(e, ctx.rawPath, ctx.requestId);
   // A rare path: through setHeader, so the audit tracker's fallback can read Content-Length back.
   res.setHeader('x-amz-request-id', ctx.requestId);
   res.setHeader('Server', 'Coffer');
