@@ -297,7 +297,7 @@ export const operations = [
     level: 'object',
     subresource: 'tagging',
     actions: [a('s3:GetObjectTagging', 'object')],
-    conditionKeys: [],
+    conditionKeys: ['s3:ExistingObjectTag/<key>'],
     supported: true,
   },
   {
@@ -306,7 +306,7 @@ export const operations = [
     level: 'object',
     subresource: 'tagging',
     actions: [a('s3:PutObjectTagging', 'object')],
-    conditionKeys: ['s3:RequestObjectTag/<key>', 's3:RequestObjectTagKeys'],
+    conditionKeys: ['s3:RequestObjectTag/<key>', 's3:RequestObjectTagKeys', 's3:ExistingObjectTag/<key>'],
     supported: true,
   },
   {
@@ -315,7 +315,7 @@ export const operations = [
     level: 'object',
     subresource: 'tagging',
     actions: [a('s3:DeleteObjectTagging', 'object')],
-    conditionKeys: [],
+    conditionKeys: ['s3:ExistingObjectTag/<key>'],
     supported: true,
   },
   {
@@ -324,7 +324,7 @@ export const operations = [
     level: 'object',
     subresource: 'acl',
     actions: [a('s3:GetObjectAcl', 'object')],
-    conditionKeys: [],
+    conditionKeys: ['s3:ExistingObjectTag/<key>'],
     supported: true,
     notes: 'Owner with FULL_CONTROL.',
   },
@@ -343,7 +343,7 @@ export const operations = [
     level: 'object',
     subresource: 'attributes',
     actions: [a('s3:GetObjectAttributes', 'object'), a('s3:GetObject', 'object')],
-    conditionKeys: [],
+    conditionKeys: ['s3:ExistingObjectTag/<key>'],
     supported: true,
   },
   {
@@ -360,7 +360,7 @@ export const operations = [
     method: 'GET',
     level: 'object',
     actions: [a('s3:GetObject', 'object')],
-    conditionKeys: [],
+    conditionKeys: ['s3:ExistingObjectTag/<key>'],
     supported: true,
     notes: 'Range (one range), conditionals, response-* overrides, partNumber, x-amz-checksum-mode.',
   },
@@ -369,7 +369,7 @@ export const operations = [
     method: 'HEAD',
     level: 'object',
     actions: [a('s3:GetObject', 'object')],
-    conditionKeys: [],
+    conditionKeys: ['s3:ExistingObjectTag/<key>'],
     supported: true,
   },
   {

@@ -9,6 +9,7 @@ import type { RequestContext } from '../../kernel/request-context.js';
 import type { BucketRecord } from '../../meta/ports.js';
 import type { ActionSpec } from '../operations.js';
 import type { ResolvedRequest } from '../resolve.js';
+import type { Tag } from '../../meta/ports.js';
 import { conditionContext } from './conditions.js';
 import type { DecisionEvent } from './types.js';
 
@@ -60,6 +61,8 @@ export interface BucketSides {
   bucket: ResourceSide | undefined;
   /** The bucket of x-amz-copy-source (CopyObject, UploadPartCopy). */
   copySource: ResourceSide | undefined;
+  /** The target object's current tags, for s3:ExistingObjectTag/<key> (when the operation uses it). */
+  existingTags?: readonly Tag[] | undefined;
 }
 
 /**
@@ -105,7 +108,7 @@ export function authorizeRequest(
         action,
         resource,
         get context() {
-          return (context ??= conditionContext(ctx, auth.auth, request.op));
+          return (context ??= conditionContext(ctx, auth.auth, request.op, sides.existingTags));
         },
       },
       side,

@@ -4,6 +4,7 @@
 // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html#amazons3-policy-keys
 import type { AuthInfo } from '../../auth/principal.js';
 import type { RequestContext } from '../../kernel/request-context.js';
+import type { Tag } from '../../meta/ports.js';
 import type { Operation } from '../operations.js';
 
 type Context = Record<string, string | string[]>;
@@ -30,7 +31,12 @@ function taggingHeader(ctx: RequestContext): [string, string][] {
 }
 
 /** Extracts one operation-specific key; undefined when the request does not carry it. */
-function addOperationKey(ctx: RequestContext, name: string, out: Context): void {
+function addOperationKey(
+  ctx: RequestContext,
+  name: string,
+  out: Context,
+  existingTags: readonly Tag[] | undefined,
+): void {
   const q = ctx.query;
   switch (name) {
     case 's3:prefix': {
@@ -48,6 +54,10 @@ function addOperationKey(ctx: RequestContext, name: string, out: Context): void 
       if (v !== null) out[name] = v;
       return;
     }
+    case 's3:ExistingObjectTag/<key>':
+      // The object's current tags (loaded by the surface before deciding); absent object, no keys.
+      for (const t of existingTags ?? []) out[`s3:ExistingObjectTag/${t.key}`] = t.value;
+      return;
     case 's3:RequestObjectTag/<key>':
       for (const [k, v] of taggingHeader(ctx)) out[`s3:RequestObjectTag/${k}`] = v;
       return;
@@ -67,7 +77,12 @@ function addOperationKey(ctx: RequestContext, name: string, out: Context): void 
   }
 }
 
-export function conditionContext(ctx: RequestContext, info: AuthInfo, op: Operation): Context {
+export function conditionContext(
+  ctx: RequestContext,
+  info: AuthInfo,
+  op: Operation,
+  existingTags?: readonly Tag[],
+): Context {
   const p = info.principal;
   const ip = ctx.remoteAddress.startsWith('::ffff:') ? ctx.remoteAddress.slice(7) : ctx.remoteAddress;
   const out: Context = {
@@ -101,6 +116,6 @@ export function conditionContext(ctx: RequestContext, info: AuthInfo, op: Operat
       out['aws:username'] = p.userName;
     }
   }
-  for (const k of op.conditionKeys) addOperationKey(ctx, k, out);
+  for (const k of op.conditionKeys) addOperationKey(ctx, k, out, existingTags);
   return out;
 }

@@ -50,6 +50,8 @@ export interface CompletionEvent {
   bytesOut: number;
 }
 
+const EXISTING_TAG = 's3:ExistingObjectTag/<key>';
+
 export type S3Surface = (ctx: RequestContext) => Promise<void>;
 
 const first = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
@@ -128,9 +130,19 @@ export function createS3Surface(deps: S3SurfaceDeps): S3Surface {
       const src = request.copySource?.bucket;
       const copySource =
         src === undefined ? undefined : src === request.bucket ? bucket : await meta.buckets.get(src);
+      // s3:ExistingObjectTag needs the object's tags before deciding: one (cached) index read, and
+      // only when the operation uses the key and the caller is not the account root.
+      const existingTags =
+        bucket !== undefined &&
+        request.key !== undefined &&
+        auth.auth.principal.kind !== 'root' &&
+        (op.conditionKeys as readonly string[]).includes(EXISTING_TAG)
+          ? (await objects.get(bucket.name, request.key))?.tags
+          : undefined;
       const granted = authorizeRequest(authzDeps, ctx, request, auth, bucket, {
         bucket: sideOf(bucket),
         copySource: sideOf(copySource),
+        existingTags,
       });
       if (bucket === undefined && op.level !== 'service' && op.name !== 'CreateBucket') {
         throw new CofferError('NoSuchBucket', undefined, { extra: { BucketName: request.bucket ?? '' } });
