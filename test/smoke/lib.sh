@@ -158,3 +158,25 @@ make_tree() {
   printf 'echo\n' >"$d/ünï-côdé.txt"
   : >"$d/empty.txt"
 }
+
+# prepare_smoke_env ROOT WORK PREFIX: builds dist/ when missing or older than src/, picks random root
+# credentials (hex, so no tool needs quoting; access key id starts with PREFIX) and sets a clean
+# client environment: no user config files, no instance metadata lookups, no pager, no retries (a
+# test must see the first answer, and a refused request must fail fast). Returns 1 if the build fails.
+prepare_smoke_env() {
+  local root=$1 work=$2 prefix=$3
+  if [[ ! -f $root/dist/cli/main.js ]] || [[ -n $(find "$root/src" -name '*.ts' -newer "$root/dist/cli/main.js" -print -quit) ]]; then
+    echo "building…"
+    (cd "$root" && npm run build --silent) || { echo "build failed"; return 1; }
+  fi
+  AK=$prefix$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n' | tr a-f A-F)
+  SK=$(head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  export COFFER_ROOT_USER=$AK COFFER_ROOT_PASSWORD=$SK
+  export AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1
+  export AWS_CONFIG_FILE=$work/aws-config AWS_SHARED_CREDENTIALS_FILE=$work/aws-credentials
+  export AWS_EC2_METADATA_DISABLED=true AWS_PAGER='' AWS_CLI_AUTO_PROMPT=off
+  export AWS_MAX_ATTEMPTS=1 AWS_RETRY_MODE=standard
+  unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL 2>/dev/null || true
+  : >"$AWS_CONFIG_FILE"
+  : >"$AWS_SHARED_CREDENTIALS_FILE"
+}

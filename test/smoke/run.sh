@@ -25,25 +25,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Build when dist/ is missing or older than the sources (npm test has normally just built it).
-if [[ ! -f $ROOT/dist/cli/main.js ]] || [[ -n $(find "$ROOT/src" -name '*.ts' -newer "$ROOT/dist/cli/main.js" -print -quit) ]]; then
-  echo "building…"
-  (cd "$ROOT" && npm run build --silent) || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
+if ! prepare_smoke_env "$ROOT" "$WORK" SMOKE; then
+  echo "0 passed, 1 failed"
+  exit 1
 fi
-
-# Known root credentials (hex, so no tool needs quoting) and a clean client environment: no user
-# config files, no instance metadata lookups, no pager.
-AK=SMOKE$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n' | tr a-f A-F)
-SK=$(head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n')
-export COFFER_ROOT_USER=$AK COFFER_ROOT_PASSWORD=$SK
-export AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1
-export AWS_CONFIG_FILE=$WORK/aws-config AWS_SHARED_CREDENTIALS_FILE=$WORK/aws-credentials
-export AWS_EC2_METADATA_DISABLED=true AWS_PAGER='' AWS_CLI_AUTO_PROMPT=off
-# No retries: a test must see the first answer, and a refused request must fail fast.
-export AWS_MAX_ATTEMPTS=1 AWS_RETRY_MODE=standard
-unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL 2>/dev/null || true
-: >"$AWS_CONFIG_FILE"
-: >"$AWS_SHARED_CREDENTIALS_FILE"
 
 section "starting coffer"
 if ! start_coffer "$DATA" "$WORK/server.log"; then
