@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAuditLog, createAuditTracker, redact, redactString, type AuditEvent } from './index.js';
-import type { RequestContext } from '../kernel/request-context.js';
+import { createRequestContext, type RequestContext } from '../kernel/request-context.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -282,23 +282,7 @@ describe('request tracker', () => {
     const events: AuditEvent[] = [];
     const tracker = createAuditTracker((e) => events.push(e));
     const server = http.createServer((req, res) => {
-      const rawUrl = req.url ?? '/';
-      const q = rawUrl.indexOf('?');
-      const ctx: RequestContext = {
-        requestId: String(req.headers['x-test-id']),
-        receivedAt: new Date(),
-        req,
-        res,
-        method: req.method ?? 'GET',
-        rawUrl,
-        rawPath: q < 0 ? rawUrl : rawUrl.slice(0, q),
-        rawQuery: q < 0 ? '' : rawUrl.slice(q + 1),
-        query: new URLSearchParams(q < 0 ? '' : rawUrl.slice(q + 1)),
-        headers: req.headers,
-        remoteAddress: req.socket.remoteAddress ?? '',
-        secure: false,
-        host: req.headers.host ?? '',
-      };
+      const ctx = createRequestContext(req, res, String(req.headers['x-test-id']));
       // As http/server.ts does; it also makes writeHead's headers readable through getHeader().
       res.setHeader('x-amz-request-id', ctx.requestId);
       tracker.begin(ctx, 's3');

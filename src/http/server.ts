@@ -5,8 +5,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { readFileSync, watchFile, unwatchFile } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
-import type { RequestContext } from '../kernel/request-context.js';
+import { createRequestContext, type RequestContext } from '../kernel/request-context.js';
 import { newRequestId } from '../kernel/ids.js';
 import type { Logger } from '../kernel/log.js';
 import { CofferError } from '../errors/error.js';
@@ -51,29 +50,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
 
   const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const requestId = newRequestId();
-    const rawUrl = req.url ?? '/';
-    const q = rawUrl.indexOf('?');
-    const rawPath = q < 0 ? rawUrl : rawUrl.slice(0, q);
-    const rawQuery = q < 0 ? '' : rawUrl.slice(q + 1);
-    let query: URLSearchParams | undefined;
-    const ctx: RequestContext = {
-      requestId,
-      receivedAt: new Date(),
-      req,
-      res,
-      method: req.method ?? 'GET',
-      rawUrl,
-      rawPath,
-      rawQuery,
-      // Parsed lazily: most GETs on objects have no query at all.
-      get query() {
-        return (query ??= new URLSearchParams(rawQuery));
-      },
-      headers: req.headers,
-      remoteAddress: req.socket.remoteAddress ?? '',
-      secure: (req.socket as Partial<TLSSocket>).encrypted === true,
-      host: req.headers.host ?? '',
-    };
+    const ctx = createRequestContext(req, res, requestId);
+    const rawPath = ctx.rawPath;
     // No res.setHeader here: every reply sets x-amz-request-id and Server in its one writeHead, which
     // keeps node on its fast path (headers given only to writeHead are not stored per name).
 

@@ -23,3 +23,35 @@ export interface RequestContext {
   readonly secure: boolean;
   readonly host: string;
 }
+
+/**
+ * Builds the context of one request: the raw target split once into path and query (kept exactly
+ * as sent, for SigV4), the decoded query parsed lazily (most object GETs have none).
+ */
+export function createRequestContext(
+  req: IncomingMessage,
+  res: ServerResponse,
+  requestId: string,
+): RequestContext {
+  const rawUrl = req.url ?? '/';
+  const q = rawUrl.indexOf('?');
+  const rawQuery = q < 0 ? '' : rawUrl.slice(q + 1);
+  let query: URLSearchParams | undefined;
+  return {
+    requestId,
+    receivedAt: new Date(),
+    req,
+    res,
+    method: req.method ?? 'GET',
+    rawUrl,
+    rawPath: q < 0 ? rawUrl : rawUrl.slice(0, q),
+    rawQuery,
+    get query() {
+      return (query ??= new URLSearchParams(rawQuery));
+    },
+    headers: req.headers,
+    remoteAddress: req.socket.remoteAddress ?? '',
+    secure: (req.socket as { encrypted?: boolean }).encrypted === true,
+    host: req.headers.host ?? '',
+  };
+}

@@ -50,7 +50,7 @@ import {
   DeletePolicyVersionCommand,
 } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RequestContext } from '../../kernel/request-context.js';
+import { createRequestContext } from '../../kernel/request-context.js';
 import { SqliteIdentityStore } from '../../meta/sqlite/iam-store.js';
 import { createIdentityAuthorizer } from '../authorizer.js';
 import { IdentityCache } from '../identity-cache.js';
@@ -102,23 +102,7 @@ beforeAll(async () => {
   };
   const surface = createIamSurface(deps);
   server = http.createServer((req, res) => {
-    const rawUrl = req.url ?? '/';
-    const q = rawUrl.indexOf('?');
-    const ctx: RequestContext = {
-      requestId: `req-${Math.random().toString(36).slice(2)}`,
-      receivedAt: new Date(),
-      req,
-      res,
-      method: req.method ?? 'GET',
-      rawUrl,
-      rawPath: q < 0 ? rawUrl : rawUrl.slice(0, q),
-      rawQuery: q < 0 ? '' : rawUrl.slice(q + 1),
-      query: new URLSearchParams(q < 0 ? '' : rawUrl.slice(q + 1)),
-      headers: req.headers,
-      remoteAddress: req.socket.remoteAddress ?? '',
-      secure: false,
-      host: req.headers.host ?? '',
-    };
+    const ctx = createRequestContext(req, res, `req-${Math.random().toString(36).slice(2)}`);
     void surface(ctx);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

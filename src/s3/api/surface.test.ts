@@ -55,7 +55,7 @@ import { authenticate } from '../../auth/authenticate.js';
 import { rootOnlyAuthorizer } from '../../auth/authorize.js';
 import type { AuthenticatedRequest, SignedRequest } from '../../auth/types.js';
 import type { Config } from '../../config/config.js';
-import type { RequestContext } from '../../kernel/request-context.js';
+import { createRequestContext, type RequestContext } from '../../kernel/request-context.js';
 import { openSqliteMeta } from '../../meta/sqlite/store.js';
 import type { MetaStore } from '../../meta/ports.js';
 import { indexDbPath, openFsBlobStore } from '../../storage/fs/store.js';
@@ -91,26 +91,8 @@ let s3: S3Client;
 const logged: LogEvent[] = [];
 const completed: CompletionEvent[] = [];
 
-function contextOf(req: http.IncomingMessage, res: http.ServerResponse, n: number): RequestContext {
-  const rawUrl = req.url ?? '/';
-  const q = rawUrl.indexOf('?');
-  const rawQuery = q < 0 ? '' : rawUrl.slice(q + 1);
-  return {
-    requestId: `REQ${n}`,
-    receivedAt: new Date(),
-    req,
-    res,
-    method: req.method ?? 'GET',
-    rawUrl,
-    rawPath: q < 0 ? rawUrl : rawUrl.slice(0, q),
-    rawQuery,
-    query: new URLSearchParams(rawQuery),
-    headers: req.headers,
-    remoteAddress: req.socket.remoteAddress ?? '',
-    secure: false,
-    host: req.headers.host ?? '',
-  };
-}
+const contextOf = (req: http.IncomingMessage, res: http.ServerResponse, n: number): RequestContext =>
+  createRequestContext(req, res, `REQ${n}`);
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'coffer-s3-'));
