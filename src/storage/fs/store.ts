@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
 import { CofferError } from '../../errors/error.js';
 import type { DigestName } from '../../kernel/checksums.js';
+import { OFFLOAD_MIN_BYTES } from '../../kernel/digest-offload.js';
 import type { BlobInfo, BlobReader, BlobStore, TempBlob, WriteOptions } from '../ports.js';
 import {
   closeQuietly,
@@ -469,7 +470,8 @@ export function openFsBlobStore(options: FsBlobStoreOptions): BlobStore {
       // finish() removes the temp file itself when it fails.
       return remember(await small.finish());
     }
-    const writer = await TempWriter.create(tmpDir, opts.digests ?? []);
+    const large = opts.expectedSize === undefined || opts.expectedSize >= OFFLOAD_MIN_BYTES;
+    const writer = await TempWriter.create(tmpDir, opts.digests ?? [], large);
     try {
       await pumpBody(body, writer, opts);
       return remember(await writer.finish());
@@ -493,7 +495,7 @@ export function openFsBlobStore(options: FsBlobStoreOptions): BlobStore {
     opts: WriteOptions = {},
   ): Promise<TempBlob> => {
     const paths = partNumbers.map((n) => partFile(uploadId, n));
-    const writer = await TempWriter.create(tmpDir, opts.digests ?? ([] as DigestName[]));
+    const writer = await TempWriter.create(tmpDir, opts.digests ?? ([] as DigestName[]), true);
     try {
       for (const [i, path] of paths.entries()) {
         let fd: number;

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import { CofferError } from '../../errors/error.js';
 import { MultiDigest, type DigestName } from '../../kernel/checksums.js';
+import { OffloadedDigest } from '../../kernel/digest-offload.js';
 import type { TempBlob, WriteOptions } from '../ports.js';
 import { closeQuietly, fsync, openFd, unlinkQuietly, writev } from './fsx.js';
 
@@ -30,6 +31,8 @@ export interface BodySink {
 
 /** Bytes queued for writing before the source is asked to wait. */
 const HIGH_WATER = 16 * 1024 * 1024;
+/** Bytes handed to a hash worker and not hashed yet, before the source is asked to wait. */
+const HASH_HIGH_WATER = 16 * 1024 * 1024;
 /** writev accepts at most IOV_MAX (1024 on Linux) buffers. */
 const MAX_IOV = 1024;
 
@@ -44,7 +47,7 @@ export class TempWriter implements BodySink {
   private writing = false;
   private failure: Error | undefined;
   private waiters: { resolve: () => void; reject: (e: Error) => void; drainOnly: boolean }[] = [];
-  private readonly digest: MultiDigest;
+  private readonly digest: MultiDigest | OffloadedDigest;
   /** Total bytes accepted so far. */
   size = 0;
 
@@ -52,14 +55,21 @@ export class TempWriter implements BodySink {
     readonly path: string,
     private fd: number | undefined,
     digests: Iterable<DigestName>,
+    offload: boolean,
   ) {
-    this.digest = new MultiDigest(['MD5', ...digests]);
+    const names: DigestName[] = ['MD5', ...digests];
+    this.digest = offload ? new OffloadedDigest(names, () => this.notify()) : new MultiDigest(names);
   }
 
-  static async create(tmpDir: string, digests: Iterable<DigestName> = []): Promise<TempWriter> {
+  /** `offloadHashing`: hash on a worker thread (for bodies of a megabyte or more; see digest-offload). */
+  static async create(
+    tmpDir: string,
+    digests: Iterable<DigestName> = [],
+    offloadHashing = false,
+  ): Promise<TempWriter> {
     const path = tempName(tmpDir);
     const flags = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL;
-    return new TempWriter(path, await openFd(path, flags, 0o644), digests);
+    return new TempWriter(path, await openFd(path, flags, 0o644), digests, offloadHashing);
   }
 
   /** Hashes and queues a chunk; false when the caller should wait for `drained()`. */
@@ -71,7 +81,14 @@ export class TempWriter implements BodySink {
     this.queued.push(chunk);
     this.queuedBytes += chunk.length;
     if (!this.writing) this.pump();
-    return this.queuedBytes < HIGH_WATER;
+    return this.belowHighWater();
+  }
+
+  private belowHighWater(): boolean {
+    return (
+      this.queuedBytes < HIGH_WATER &&
+      (this.digest instanceof MultiDigest || this.digest.backlog < HASH_HIGH_WATER)
+    );
   }
 
   /** Resolves when the queue is below the high-water mark; rejects on a write error. */
@@ -105,6 +122,7 @@ export class TempWriter implements BodySink {
   /** Stops, closes and removes the temp file (any queued writes are dropped). */
   async abort(): Promise<void> {
     this.failure ??= new Error('aborted');
+    if (this.digest instanceof OffloadedDigest) this.digest.discard();
     this.queued = [];
     this.queuedBytes = 0;
     // Let an in-flight writev return before closing its descriptor.
@@ -122,7 +140,7 @@ export class TempWriter implements BodySink {
 
   private wait(drainOnly: boolean): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
-    if (drainOnly ? this.queuedBytes < HIGH_WATER : !this.writing && this.queued.length === 0) {
+    if (drainOnly ? this.belowHighWater() : !this.writing && this.queued.length === 0) {
       return Promise.resolve();
     }
     return new Promise((resolve, reject) => this.waiters.push({ resolve, reject, drainOnly }));
@@ -165,7 +183,7 @@ export class TempWriter implements BodySink {
     this.waiters = [];
     for (const w of waiters) {
       if (this.failure) w.reject(this.failure);
-      else if (w.drainOnly ? this.queuedBytes < HIGH_WATER : !this.writing && this.queued.length === 0)
+      else if (w.drainOnly ? this.belowHighWater() : !this.writing && this.queued.length === 0)
         w.resolve();
       else this.waiters.push(w);
     }
