@@ -29,10 +29,13 @@ export interface BodySink {
   readonly error: Error | undefined;
 }
 
-/** Bytes queued for writing before the source is asked to wait. */
-const HIGH_WATER = 16 * 1024 * 1024;
-/** Bytes handed to a hash worker and not hashed yet, before the source is asked to wait. */
-const HASH_HIGH_WATER = 16 * 1024 * 1024;
+/*
+ * Bytes queued for writing before the source is asked to wait. Small on purpose: queued chunks that
+ * outlive two scavenges are promoted, and V8 then counts their memory against the old generation,
+ * which triggers a full GC every ~60 ms during large uploads. At 16 MiB, four 64 MiB PUTs caused
+ * 117 mark-compacts in 7 s; at 4 MiB, one, with throughput up ~6 %.
+ */
+const HIGH_WATER = 4 * 1024 * 1024;
 /** writev accepts at most IOV_MAX (1024 on Linux) buffers. */
 const MAX_IOV = 1024;
 
@@ -85,10 +88,7 @@ export class TempWriter implements BodySink {
   }
 
   private belowHighWater(): boolean {
-    return (
-      this.queuedBytes < HIGH_WATER &&
-      (this.digest instanceof MultiDigest || this.digest.backlog < HASH_HIGH_WATER)
-    );
+    return this.queuedBytes < HIGH_WATER && (this.digest instanceof MultiDigest || !this.digest.saturated);
   }
 
   /** Resolves when the queue is below the high-water mark; rejects on a write error. */
@@ -183,8 +183,7 @@ export class TempWriter implements BodySink {
     this.waiters = [];
     for (const w of waiters) {
       if (this.failure) w.reject(this.failure);
-      else if (w.drainOnly ? this.belowHighWater() : !this.writing && this.queued.length === 0)
-        w.resolve();
+      else if (w.drainOnly ? this.belowHighWater() : !this.writing && this.queued.length === 0) w.resolve();
       else this.waiters.push(w);
     }
   }
