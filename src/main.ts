@@ -111,6 +111,7 @@ export async function startCoffer(
     ...(config.tlsCert && config.tlsKey ? { tls: { certPath: config.tlsCert, keyPath: config.tlsKey } } : {}),
     log,
     route,
+    onClose: (ctx) => tracker.closed(ctx),
     ops: { '/metrics': metrics.handler },
   });
 

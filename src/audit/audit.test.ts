@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAuditLog, createAuditTracker, redact, redactString, type AuditEvent } from './index.js';
 import { createRequestContext, type RequestContext } from '../kernel/request-context.js';
+import { isoMillis } from './tracker.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -274,6 +275,19 @@ describe('webhook sink', () => {
   });
 });
 
+describe('isoMillis', () => {
+  it('formats as Date.toISOString does, across seconds and for every millisecond width', () => {
+    const base = Date.parse('2026-11-23T02:59:59.000Z');
+    for (const ms of [0, 7, 42, 999, 1000, 1005, 1099, 61_123, 86_400_000 + 1]) {
+      const d = new Date(base + ms);
+      expect(isoMillis(d)).toBe(d.toISOString());
+    }
+    // Back in time too (the cache holds one second, whichever).
+    const early = new Date(base - 3_600_000 + 5);
+    expect(isoMillis(early)).toBe(early.toISOString());
+  });
+});
+
 describe('request tracker', () => {
   /** A real HTTP server whose handler plays the surface: begin → decision → reply → complete. */
   async function serve(
@@ -286,6 +300,7 @@ describe('request tracker', () => {
       // As http/server.ts does; it also makes writeHead's headers readable through getHeader().
       res.setHeader('x-amz-request-id', ctx.requestId);
       tracker.begin(ctx, 's3');
+      res.once('close', () => tracker.closed(ctx));
       surface(ctx, tracker);
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

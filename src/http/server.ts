@@ -21,6 +21,12 @@ export interface HttpServerOptions {
   log: Logger;
   /** Picks the surface for a request; called after health/metrics paths are ruled out. */
   route: (ctx: RequestContext) => Surface;
+  /**
+   * Called when a routed request's response has closed (answered, or the client went away). One
+   * listener per request serves both the drain count and this hook: a listener costs a closure and
+   * an emitter slot on every request.
+   */
+  onClose?: (ctx: RequestContext) => void;
   /** Extra unauthenticated GET endpoints (e.g. /metrics). */
   ops?: Record<string, (ctx: RequestContext) => void>;
   /** Max bytes of request headers (S3 allows 8 KiB; we allow 16 KiB, node's default). */
@@ -64,9 +70,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     }
 
     inFlight++;
+    const onClose = options.onClose;
     res.once('close', () => {
       inFlight--;
       if (inFlight === 0 && drained) drained();
+      onClose?.(ctx);
     });
     let surface: Surface;
     try {
