@@ -11,7 +11,13 @@ import type {
   SignedRequest,
 } from './types.js';
 import type { AuthInfo, Principal } from './principal.js';
-import { verifyHeaderSigV4, verifyPresignedSigV4, headerValue, type SigV4Verified } from './sigv4/verify.js';
+import {
+  verifyHeaderSigV4,
+  verifyPresignedSigV4,
+  headerValue,
+  type SigV4Verified,
+  type SigV4VerifyOptions,
+} from './sigv4/verify.js';
 import { verifyHeaderSigV2, verifyQuerySigV2 } from './sigv2/verify.js';
 import { classifyPayload, isStreaming, type PayloadSpec } from './sigv4/payload.js';
 import { AwsChunkedDecoder, type ChunkSigningContext } from './sigv4/aws-chunked.js';
@@ -170,18 +176,13 @@ function build(req: SignedRequest, auth: AuthInfo, service: string, plan: BodyPl
   return result;
 }
 
-const lookupFor =
-  (opts: AuthenticateOptions) =>
-  (akid: string): Credential | undefined =>
-    opts.lookup(akid);
-
 function fromSigV4(req: SignedRequest, opts: AuthenticateOptions, presigned: boolean): AuthenticatedRequest {
-  const vopts = {
+  const vopts: SigV4VerifyOptions<Credential> = {
     now: opts.now.getTime(),
     region: opts.region,
-    lookup: lookupFor(opts),
-    ...(opts.maxSkewMs === undefined ? {} : { maxSkewMs: opts.maxSkewMs }),
+    lookup: opts.lookup,
   };
+  if (opts.maxSkewMs !== undefined) vopts.maxSkewMs = opts.maxSkewMs;
   const v: SigV4Verified<Credential> = presigned
     ? verifyPresignedSigV4(req, vopts)
     : verifyHeaderSigV4(req, vopts);
@@ -211,7 +212,7 @@ function fromSigV4(req: SignedRequest, opts: AuthenticateOptions, presigned: boo
 function fromSigV2(req: SignedRequest, opts: AuthenticateOptions, query: boolean): AuthenticatedRequest {
   const vopts = {
     now: opts.now.getTime(),
-    lookup: lookupFor(opts),
+    lookup: opts.lookup,
     ...(opts.maxSkewMs === undefined ? {} : { maxSkewMs: opts.maxSkewMs }),
   };
   const v = query ? verifyQuerySigV2(req, vopts) : verifyHeaderSigV2(req, vopts);

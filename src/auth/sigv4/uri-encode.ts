@@ -80,7 +80,17 @@ export function canonicalComponent(raw: string, keepSlash: boolean, plusIsSpace:
 
 /** percentDecode to a UTF-8 string, without any buffer when there is nothing to decode. */
 export function percentDecodeString(raw: string, plusIsSpace: boolean): string {
-  if (!raw.includes('%') && !(plusIsSpace && raw.includes('+'))) return raw;
+  const plus = plusIsSpace && raw.includes('+');
+  if (!plus && !raw.includes('%')) return raw;
+  // Well-formed escapes of UTF-8 (e.g. the '%2F's of X-Amz-Credential): the engine's own decoder,
+  // no buffers. Malformed ones (which S3 keeps literally) make it throw: then the lenient path.
+  if (!plus) {
+    try {
+      return decodeURIComponent(raw);
+    } catch {
+      // fall through
+    }
+  }
   return percentDecode(raw, plusIsSpace).toString('utf8');
 }
 

@@ -100,30 +100,45 @@ export function checkSignature(input: SignatureInput, payloadHash: string): void
   const query = input.query ?? canonicalQuery(req.rawQuery, { presigned: input.presigned });
   const headers = canonicalHeaders(req.headers, input.signedHeaders);
   const uri = canonicalUri(req.rawPath);
-  const attempt = (u: string): { creq: string; sts: string; ok: boolean } => {
-    const creq = canonicalRequest({
-      method: req.method,
-      uri: u,
-      query,
-      headers,
-      signedHeaders: input.signedHeadersRaw,
-      payloadHash,
-    });
-    const sts = stringToSign(input.amzDate, input.scope.scope, sha256Hex(creq));
-    return { creq, sts, ok: constantTimeEqual(hmacHex(input.key, sts), input.provided) };
-  };
-  const first = attempt(uri);
-  if (first.ok) return;
+  // The hot path builds two strings and compares; the error details are rebuilt only on failure.
+  if (matches(input, uri, query, headers, payloadHash)) return;
   const raw = rawUriFallback(req.rawPath, uri);
-  if (raw !== undefined && attempt(raw).ok) return;
+  if (raw !== undefined && matches(input, raw, query, headers, payloadHash)) return;
+  const creq = canonicalRequest({
+    method: req.method,
+    uri,
+    query,
+    headers,
+    signedHeaders: input.signedHeadersRaw,
+    payloadHash,
+  });
   throw new CofferError('SignatureDoesNotMatch', undefined, {
     extra: {
       AWSAccessKeyId: input.scope.accessKeyId,
-      StringToSign: first.sts,
+      StringToSign: stringToSign(input.amzDate, input.scope.scope, sha256Hex(creq)),
       SignatureProvided: input.provided,
-      CanonicalRequest: first.creq,
+      CanonicalRequest: creq,
     },
   });
+}
+
+function matches(
+  input: SignatureInput,
+  uri: string,
+  query: string,
+  headers: string,
+  payloadHash: string,
+): boolean {
+  const creq = canonicalRequest({
+    method: input.req.method,
+    uri,
+    query,
+    headers,
+    signedHeaders: input.signedHeadersRaw,
+    payloadHash,
+  });
+  const sts = stringToSign(input.amzDate, input.scope.scope, sha256Hex(creq));
+  return constantTimeEqual(hmacHex(input.key, sts), input.provided);
 }
 
 function checkToken(cred: SecretLike, token: string | undefined): void {
@@ -193,12 +208,7 @@ export function verifyHeaderSigV4<C extends SecretLike>(
   if (Math.abs(opts.now - t) > (opts.maxSkewMs ?? DEFAULT_MAX_SKEW_MS)) throw skewError(amzDate, opts.now);
   checkToken(credential, headerValue(req.headers, H_SECURITY_TOKEN));
 
-  const key = (opts.keyCache ?? defaultSigningKeyCache).get(
-    credential.secretAccessKey,
-    scope.date,
-    scope.region,
-    scope.service,
-  );
+  const key = (opts.keyCache ?? defaultSigningKeyCache).get(credential.secretAccessKey, scope);
   const input: SignatureInput = {
     req,
     presigned: false,
@@ -345,12 +355,7 @@ export function verifyPresignedSigV4<C extends SecretLike>(
   }
   checkToken(credential, p.securityToken ?? headerValue(req.headers, H_SECURITY_TOKEN));
 
-  const key = (opts.keyCache ?? defaultSigningKeyCache).get(
-    credential.secretAccessKey,
-    scope.date,
-    scope.region,
-    scope.service,
-  );
+  const key = (opts.keyCache ?? defaultSigningKeyCache).get(credential.secretAccessKey, scope);
   // Presigned payloads are unsigned unless the client signed an x-amz-content-sha256 value: as a
   // header, or hoisted into the query (what @aws-sdk/s3-request-presigner does, with UNSIGNED-PAYLOAD).
   const declared = headerValue(req.headers, H_CONTENT_SHA256) ?? p.contentSha256;
