@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { authenticate } from '../auth/authenticate.js';
 import type { RequestContext } from '../kernel/request-context.js';
+import { QueryParams } from '../kernel/query.js';
 import type { BucketRecord } from '../meta/ports.js';
 import { SqliteIdentityStore } from '../meta/sqlite/iam-store.js';
 import { IdentityCache } from '../iam/identity-cache.js';
@@ -173,7 +174,7 @@ function decideOnce(l: Loaded, p: Prepared): string {
     rawUrl: p.rawPath,
     rawPath: p.rawPath,
     rawQuery: '',
-    query: new URLSearchParams(),
+    query: new QueryParams(''),
     headers: p.headers,
     remoteAddress: '127.0.0.1',
     secure: false,

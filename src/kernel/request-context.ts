@@ -1,6 +1,7 @@
 // The per-request context built once by the HTTP layer and handed to whichever surface claims the
 // request (a kernel type so that feature surfaces can take it without depending on http/).
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { QueryParams } from './query.js';
 
 export interface RequestContext {
   readonly requestId: string;
@@ -15,7 +16,7 @@ export interface RequestContext {
   /** Raw query string without '?', possibly empty. */
   readonly rawQuery: string;
   /** Decoded query parameters (first value wins for `get`). */
-  readonly query: URLSearchParams;
+  readonly query: QueryParams;
   /** Header names are lower-case (node's IncomingMessage.headers). */
   readonly headers: IncomingMessage['headers'];
   readonly remoteAddress: string;
@@ -36,7 +37,7 @@ export function createRequestContext(
   const rawUrl = req.url ?? '/';
   const q = rawUrl.indexOf('?');
   const rawQuery = q < 0 ? '' : rawUrl.slice(q + 1);
-  let query: URLSearchParams | undefined;
+  let query: QueryParams | undefined;
   return {
     requestId,
     receivedAt: new Date(),
@@ -47,7 +48,7 @@ export function createRequestContext(
     rawPath: q < 0 ? rawUrl : rawUrl.slice(0, q),
     rawQuery,
     get query() {
-      return (query ??= new URLSearchParams(rawQuery));
+      return (query ??= new QueryParams(rawQuery));
     },
     headers: req.headers,
     remoteAddress: req.socket.remoteAddress ?? '',

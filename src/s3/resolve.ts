@@ -2,6 +2,7 @@
 // bucket and key, or a CofferError. No I/O, no clock. Path-style `/bucket/key` and virtual-hosted
 // `bucket.<domain>`; the key is percent-decoded exactly once from the raw path (S3 never normalises it).
 import { CofferError } from '../errors/error.js';
+import type { ReadonlyQuery } from '../kernel/query.js';
 import {
   operations,
   subresourceKeys,
@@ -30,7 +31,7 @@ export interface ResolvedRequest {
 export interface ResolveInput {
   method: string;
   rawPath: string;
-  query: URLSearchParams;
+  query: ReadonlyQuery;
   headers: Readonly<Record<string, string | string[] | undefined>>;
   host: string;
   /** Configured base domain for virtual-hosted style, if any. */
@@ -101,7 +102,7 @@ export function parseCopySource(value: string): CopySource {
 
 function matches(
   op: Operation,
-  query: URLSearchParams,
+  query: ReadonlyQuery,
   present: readonly string[],
   headers: ResolveInput['headers'],
 ): number {
@@ -126,6 +127,17 @@ function matches(
   }
   return score;
 }
+
+/** The operation table by level, then method: a request looks only at its candidates. */
+const byLevel = new Map<Level, Map<string, Operation[]>>();
+for (const op of operations) {
+  let methodsOf = byLevel.get(op.level);
+  if (methodsOf === undefined) byLevel.set(op.level, (methodsOf = new Map<string, Operation[]>()));
+  const list = methodsOf.get(op.method);
+  if (list === undefined) methodsOf.set(op.method, [op]);
+  else list.push(op);
+}
+const noOperations: readonly Operation[] = [];
 
 export function resolve(input: ResolveInput): ResolvedRequest {
   const { method, query, headers } = input;
@@ -168,11 +180,8 @@ export function resolve(input: ResolveInput): ResolvedRequest {
 
   let best: Operation | undefined;
   let bestScore = -1;
-  let sameLevel = false;
-  for (const op of operations) {
-    if (op.level !== level) continue;
-    sameLevel = true;
-    if (op.method !== method) continue;
+  const sameLevel = byLevel.has(level);
+  for (const op of byLevel.get(level)?.get(method) ?? noOperations) {
     const s = matches(op, query, present, headers);
     if (s > bestScore) {
       best = op;

@@ -47,7 +47,7 @@ export class SigningKeyCache {
           if (oldest.value[1] === scopes) scopes = undefined;
         }
       }
-      if (scopes === undefined) this.map.set(secret, (scopes = new Map()));
+      if (scopes === undefined) this.map.set(secret, (scopes = new Map<string, Buffer>()));
       scopes.set(scope, key);
       this.count++;
     }

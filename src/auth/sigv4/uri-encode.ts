@@ -2,6 +2,11 @@
 // byte becomes %XX with upper-case hex; '/' is kept only where asked (paths).
 // Source: https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html (UriEncode)
 
+import { percentDecode } from '../../kernel/query.js';
+
+// The lenient decoders live in the kernel (the request's decoded query uses them too).
+export { percentDecode, percentDecodeString } from '../../kernel/query.js';
+
 const HEX = '0123456789ABCDEF';
 /** 1 = keep as is; index by byte value. */
 const UNRESERVED = new Uint8Array(256);
@@ -18,34 +23,6 @@ export function uriEncodeBytes(bytes: Uint8Array, keepSlash: boolean): string {
     else out += '%' + HEX[b >> 4]! + HEX[b & 15]!;
   }
   return out;
-}
-
-const hexVal = (c: number): number =>
-  c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x41 && c <= 0x46 ? c - 55 : c >= 0x61 && c <= 0x66 ? c - 87 : -1;
-
-/**
- * Percent-decodes a raw URI component to bytes. A '%' not followed by two hex digits stays a
- * literal '%' (lenient, as S3 is); `plusIsSpace` applies form decoding (query strings only).
- */
-export function percentDecode(raw: string, plusIsSpace: boolean): Buffer {
-  const src = Buffer.from(raw, 'utf8');
-  if (src.indexOf(0x25) === -1 && !(plusIsSpace && src.indexOf(0x2b) !== -1)) return src;
-  const out = Buffer.allocUnsafe(src.length);
-  let n = 0;
-  for (let i = 0; i < src.length; i++) {
-    const c = src[i]!;
-    if (c === 0x25 && i + 2 < src.length) {
-      const h = hexVal(src[i + 1]!);
-      const l = hexVal(src[i + 2]!);
-      if (h >= 0 && l >= 0) {
-        out[n++] = (h << 4) | l;
-        i += 2;
-        continue;
-      }
-    }
-    out[n++] = plusIsSpace && c === 0x2b ? 0x20 : c;
-  }
-  return out.subarray(0, n);
 }
 
 /** An upper-case hex digit's value, else -1 (canonical %XX escapes use upper case only). */
@@ -76,22 +53,6 @@ function isCanonical(raw: string, keepSlash: boolean): boolean {
 export function canonicalComponent(raw: string, keepSlash: boolean, plusIsSpace: boolean): string {
   if (isCanonical(raw, keepSlash)) return raw;
   return uriEncodeBytes(percentDecode(raw, plusIsSpace), keepSlash);
-}
-
-/** percentDecode to a UTF-8 string, without any buffer when there is nothing to decode. */
-export function percentDecodeString(raw: string, plusIsSpace: boolean): string {
-  const plus = plusIsSpace && raw.includes('+');
-  if (!plus && !raw.includes('%')) return raw;
-  // Well-formed escapes of UTF-8 (e.g. the '%2F's of X-Amz-Credential): the engine's own decoder,
-  // no buffers. Malformed ones (which S3 keeps literally) make it throw: then the lenient path.
-  if (!plus) {
-    try {
-      return decodeURIComponent(raw);
-    } catch {
-      // fall through
-    }
-  }
-  return percentDecode(raw, plusIsSpace).toString('utf8');
 }
 
 /** SigV4 UriEncode of a (decoded) string. */

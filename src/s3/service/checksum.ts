@@ -3,6 +3,7 @@
 // read (so malformed values fail fast), verified against the digests computed while writing.
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html
 import { CofferError } from '../../errors/error.js';
+import type { ReadonlyQuery } from '../../kernel/query.js';
 import {
   checksumAlgorithms,
   checksumHeader,
@@ -44,7 +45,7 @@ const invalidValue = (alg: ChecksumAlgorithm): CofferError =>
   new CofferError('InvalidRequest', `Value for ${checksumHeader(alg)} header is invalid.`);
 
 /** Reads Content-MD5 and the checksum headers (or presigned query parameters) of a request. */
-export function parseBodyExpectation(headers: Headers, query?: URLSearchParams): BodyExpectation {
+export function parseBodyExpectation(headers: Headers, query?: ReadonlyQuery): BodyExpectation {
   const out: BodyExpectation = {};
   const md5 = first(headers['content-md5']);
   if (md5 !== undefined) {

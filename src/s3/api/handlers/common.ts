@@ -136,12 +136,27 @@ export function storageClassOf(g: Granted): string | undefined {
   return v;
 }
 
+/*
+ * The ETag and Last-Modified header values of a record, formatted once: cached records are shared by
+ * every GET/HEAD until they expire, and Date.toUTCString costs ~0.4 µs each time.
+ */
+const formatted = new WeakMap<ObjectRecord, { etag: string; lastModified: string }>();
+function formattedOf(record: ObjectRecord): { etag: string; lastModified: string } {
+  let f = formatted.get(record);
+  if (f === undefined) {
+    f = { etag: quoteETag(record.etag), lastModified: httpDate(record.lastModified) };
+    formatted.set(record, f);
+  }
+  return f;
+}
+
 /** Headers describing an object on GET/HEAD (size and range are added by the caller). */
 export function objectHeaders(record: ObjectRecord, checksumMode: boolean): ReplyHeaders {
   const h = record.headers;
+  const f = formattedOf(record);
   const out: ReplyHeaders = {
-    etag: quoteETag(record.etag),
-    'last-modified': httpDate(record.lastModified),
+    etag: f.etag,
+    'last-modified': f.lastModified,
     'content-type': h.contentType,
     'accept-ranges': 'bytes',
   };
