@@ -26,6 +26,11 @@ export interface BlobInfo {
   mtimeMs: number;
 }
 
+export interface CommittedBlob extends BlobInfo {
+  /** Resolves when the commit survives a power loss; rejects if making it durable failed. */
+  durable: Promise<void>;
+}
+
 export interface BlobReader {
   readonly size: number;
   readonly mtimeMs: number;
@@ -55,8 +60,13 @@ export interface BlobStore {
   deleteBucket(bucket: string): Promise<void>;
   /** Streams the body to a temp file, fsyncs it. Rejects (and leaves nothing) if the body stream errors. */
   writeTemp(body: Readable, options?: WriteOptions): Promise<TempBlob>;
-  /** Renames a temp blob to be the object (creating parent directories); resolves the new file's mtime. */
-  commit(temp: TempBlob, bucket: string, key: string): Promise<BlobInfo>;
+  /**
+   * Renames a temp blob to be the object (creating parent directories). Resolves once the object is
+   * in place (visible), with the new file's mtime; `durable` resolves once the rename itself is on
+   * disk (its directory synced). Callers may do other work meanwhile (index the object) but must
+   * await `durable` before acknowledging the write.
+   */
+  commit(temp: TempBlob, bucket: string, key: string): Promise<CommittedBlob>;
   discard(temp: TempBlob): Promise<void>;
   /** Opens the object's file; undefined if absent. */
   open(bucket: string, key: string): Promise<BlobReader | undefined>;

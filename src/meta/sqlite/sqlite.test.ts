@@ -36,6 +36,17 @@ describe('sqlite specifics', () => {
     await b.close();
   });
 
+  it('refuses a second store on the same file while the first is open', async () => {
+    const path = freshPath();
+    const a = openSqliteMeta({ path });
+    await a.buckets.create(bucketRecord('b'));
+    expect(() => openSqliteMeta({ path, busyTimeoutMs: 50 })).toThrow(/in use by another Coffer server/);
+    await a.close();
+    const b = openSqliteMeta({ path, busyTimeoutMs: 50 });
+    expect((await b.buckets.get('b'))?.name).toBe('b');
+    await b.close();
+  });
+
   it('applies appended migrations in order and refuses a schema newer than the build', async () => {
     const store = openSqliteMeta({ path: freshPath() });
     const extra = [

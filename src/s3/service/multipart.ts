@@ -305,7 +305,8 @@ export async function completeUpload(
     fileMtimeMs: info.mtimeMs,
   };
   if (checksumType !== undefined) record.checksumType = checksumType;
-  await d.meta.objects.put(record);
+  // As for PutObject: the index row is written while the rename is made durable.
+  await Promise.all([info.durable, d.meta.objects.put(record)]);
   await d.meta.multipart.delete(upload.uploadId);
   await d.blobs.deleteUpload(upload.uploadId);
   return record;

@@ -75,7 +75,11 @@ async function commitObject(
   }
   const info = await d.blobs.commit(temp, record.bucket, record.key);
   const full: ObjectRecord = { ...record, size: temp.size, fileMtimeMs: info.mtimeMs };
-  await d.meta.objects.put(full);
+  // The index row is written while the rename is being made durable: the two fsyncs (directory,
+  // index WAL) run side by side instead of one after the other. A crash between them leaves an
+  // index row whose file is the old one or missing, which reads detect (size/mtime) and repair; the
+  // PUT was never acknowledged, so either outcome is allowed.
+  await Promise.all([info.durable, d.meta.objects.put(full)]);
   return full;
 }
 

@@ -266,6 +266,15 @@ function rangeStream(fd: number, start: number, end: number): Readable {
   });
 }
 
+/**
+ * A promise the caller may await later: marked handled now, so that a rejection arriving before the
+ * caller awaits it is not reported as unhandled (the caller still sees it when it awaits).
+ */
+function settled(p: Promise<void>): Promise<void> {
+  p.catch(() => undefined);
+  return p;
+}
+
 /** The value of a synchronous step as a promise; a throw becomes a rejection. */
 const settle = <T>(f: () => T): Promise<T> => new Promise<T>((resolve) => resolve(f()));
 
@@ -410,15 +419,18 @@ export function openFsBlobStore(options: FsBlobStoreOptions): BlobStore {
     }
   };
 
-  /** Renames into place, retrying when a concurrent delete pruned the parent in between. */
-  const place = async (from: string, to: string, key: string): Promise<void> => {
+  /**
+   * Renames into place, retrying when a concurrent delete pruned the parent in between; `durable` is
+   * the parent directory's fsync, which makes the rename durable (wrapped: an async function cannot
+   * resolve to a promise).
+   */
+  const place = async (from: string, to: string, key: string): Promise<{ durable: Promise<void> }> => {
     const parent = to.slice(0, to.lastIndexOf('/'));
     for (let attempt = 0; ; attempt++) {
       await makeParents(parent, key);
       try {
         await rename(from, to);
-        await syncDir(parent);
-        return;
+        return { durable: settled(syncDir(parent)) };
       } catch (e) {
         const code = errno(e);
         if (code === 'ENOENT' || code === 'ENOTDIR') knownDirs.delete(parent);
@@ -589,12 +601,12 @@ export function openFsBlobStore(options: FsBlobStoreOptions): BlobStore {
         const target = markerFile(bucket, key);
         await mkdirp(`${markersDir}/${bucket}`);
         await rename(temp.path, target);
-        await fsyncDir(`${markersDir}/${bucket}`);
-        return { size: temp.size, mtimeMs: await mtimeOf(temp, target) };
+        const durable = settled(fsyncDir(`${markersDir}/${bucket}`));
+        return { size: temp.size, mtimeMs: await mtimeOf(temp, target), durable };
       }
       const target = `${dir}/${key}`;
-      await place(temp.path, target, key);
-      return { size: temp.size, mtimeMs: await mtimeOf(temp, target) };
+      const { durable } = await place(temp.path, target, key);
+      return { size: temp.size, mtimeMs: await mtimeOf(temp, target), durable };
     },
 
     async discard(temp) {
