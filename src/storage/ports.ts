@@ -71,6 +71,13 @@ export interface BlobStore {
   /** Opens the object's file; undefined if absent. */
   open(bucket: string, key: string): Promise<BlobReader | undefined>;
   stat(bucket: string, key: string): Promise<BlobInfo | undefined>;
+  /**
+   * `stat` without a promise, for stores whose stat is a cheap synchronous call (a local
+   * filesystem's cached inode): lets HEAD answer from a cached record in one synchronous step.
+   */
+  statNow?(bucket: string, key: string): BlobInfo | undefined;
+  /** `open` without a promise, likewise (GET's fast path). */
+  openNow?(bucket: string, key: string): BlobReader | undefined;
   /** Deletes the object's file and prunes parent directories left empty (never the bucket directory). */
   delete(bucket: string, key: string): Promise<void>;
   /** Multipart: parts are stored under .coffer/multipart/<uploadId>/. */

@@ -43,10 +43,10 @@ export function writeReply(
       pipeline(stream, res, () => resolve());
     });
   }
-  const body = reply.body;
-  if (body !== undefined && headers['content-length'] === undefined) {
-    headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
-  }
+  // A string body (XML) is encoded once here: measuring its UTF-8 length and then writing it would
+  // walk it twice, after flattening it (a 1000-key listing is a ~200 KB string built by appends).
+  const body = typeof reply.body === 'string' ? Buffer.from(reply.body, 'utf8') : reply.body;
+  if (body !== undefined && headers['content-length'] === undefined) headers['content-length'] = body.length;
   res.writeHead(reply.status, headers);
   if (body === undefined || ctx.method === 'HEAD') res.end();
   else res.end(body);

@@ -121,7 +121,7 @@ export function createS3Surface(deps: S3SurfaceDeps): S3Surface {
       });
       let bucket: BucketRecord | undefined;
       if (request.bucket !== undefined) {
-        bucket = await meta.buckets.get(request.bucket);
+        bucket = buckets.peek(request.bucket) ?? (await meta.buckets.get(request.bucket));
         const origin = first(ctx.headers.origin);
         if (origin !== undefined) cors = corsHeaders(bucket, origin, ctx.method);
       }

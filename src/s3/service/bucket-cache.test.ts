@@ -65,9 +65,16 @@ describe('cachedBuckets', () => {
     t = 999;
     await c.get('a');
     expect(f.reads()).toBe(1);
+    expect(c.peek('a')?.name).toBe('a');
     t = 1000;
+    // peek never reads the index: an expired entry is simply absent.
+    expect(c.peek('a')).toBeUndefined();
+    expect(f.reads()).toBe(1);
     await c.get('a');
     expect(f.reads()).toBe(2);
+    expect(c.peek('a')?.name).toBe('a');
+    await c.update('a', { tags: [] });
+    expect(c.peek('a')).toBeUndefined();
   });
 
   it('forgets a bucket on update, delete and create, and does not cache absent buckets', async () => {

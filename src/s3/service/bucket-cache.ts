@@ -13,8 +13,14 @@ export interface BucketCacheOptions {
   now?: () => number;
 }
 
+/** A BucketStore whose cache can be read synchronously. */
+export interface CachedBucketStore extends BucketStore {
+  /** The cached record, if a fresh one is held (no index read, no promise): the request path's fast path. */
+  peek(name: string): BucketRecord | undefined;
+}
+
 /** Wraps `store`; reads of a name hit the index at most once per `ttlMs` unless a write intervenes. */
-export function cachedBuckets(store: BucketStore, options: BucketCacheOptions = {}): BucketStore {
+export function cachedBuckets(store: BucketStore, options: BucketCacheOptions = {}): CachedBucketStore {
   const ttlMs = options.ttlMs ?? 1000;
   const max = options.max ?? 10_000;
   const now = options.now ?? Date.now;
@@ -34,6 +40,10 @@ export function cachedBuckets(store: BucketStore, options: BucketCacheOptions = 
   };
 
   return {
+    peek(name: string): BucketRecord | undefined {
+      const hit = entries.get(name);
+      return hit !== undefined && now() - hit.at < ttlMs ? hit.record : undefined;
+    },
     async get(name: string): Promise<BucketRecord | undefined> {
       const hit = entries.get(name);
       if (hit !== undefined && now() - hit.at < ttlMs) return hit.record;

@@ -92,7 +92,11 @@ describe('CachedObjectStore', () => {
     t = 999;
     await cache.get('b', 'k');
     expect(c.reads()).toBe(2);
+    expect(cache.peek('b', 'k')?.etag).toBe('etag-of-two');
     t = 1000;
+    // peek never reads the index: an expired entry is simply absent.
+    expect(cache.peek('b', 'k')).toBeUndefined();
+    expect(c.reads()).toBe(2);
     await cache.get('b', 'k');
     expect(c.reads()).toBe(3);
     await cache.delete('b', 'k');

@@ -47,6 +47,12 @@ export class CachedObjectStore implements ObjectStore {
     this.now = options.now ?? Date.now;
   }
 
+  /** The cached record, if a fresh one is held (no index read, no promise): the request path's fast path. */
+  peek(bucket: string, key: string): ObjectRecord | undefined {
+    const hit = this.buckets.get(bucket)?.get(key);
+    return hit !== undefined && this.now() - hit.at < this.ttlMs ? hit.record : undefined;
+  }
+
   async get(bucket: string, key: string): Promise<ObjectRecord | undefined> {
     const hit = this.buckets.get(bucket)?.get(key);
     if (hit !== undefined && this.now() - hit.at < this.ttlMs) return hit.record;

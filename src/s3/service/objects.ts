@@ -11,7 +11,7 @@ import type { ContentHeaders, ObjectRecord, Tag } from '../../meta/ports.js';
 import type { BlobReader, TempBlob } from '../../storage/ports.js';
 import { digestsFor, verifyBody, type BodyExpectation } from './checksum.js';
 import type { ServiceDeps } from './deps.js';
-import { recheck } from './object-cache.js';
+import { CachedObjectStore, recheck } from './object-cache.js';
 
 export const noSuchKey = (key: string): CofferError =>
   new CofferError('NoSuchKey', undefined, { extra: { Key: key } });
@@ -159,6 +159,17 @@ export async function openObject(
   bucket: string,
   key: string,
 ): Promise<{ record: ObjectRecord; reader: BlobReader }> {
+  // Fast path, without a promise per step: a fresh cached record that the opened file still matches.
+  const cached = d.meta.objects instanceof CachedObjectStore ? d.meta.objects.peek(bucket, key) : undefined;
+  if (cached !== undefined && d.blobs.openNow !== undefined) {
+    const opened = d.blobs.openNow(bucket, key);
+    if (opened !== undefined) {
+      if (opened.size === cached.size && opened.mtimeMs === cached.fileMtimeMs) {
+        return { record: cached, reader: opened };
+      }
+      opened.close();
+    }
+  }
   const [record, reader] = await Promise.all([d.meta.objects.get(bucket, key), d.blobs.open(bucket, key)]);
   if (record === undefined) {
     reader?.close();
@@ -185,6 +196,12 @@ export async function openObject(
 
 /** The object's record, revalidated with a stat (HEAD and attribute reads). */
 export async function statObject(d: ServiceDeps, bucket: string, key: string): Promise<ObjectRecord> {
+  // Fast path, without a promise per step: a fresh cached record that the file still matches.
+  const cached = d.meta.objects instanceof CachedObjectStore ? d.meta.objects.peek(bucket, key) : undefined;
+  if (cached !== undefined && d.blobs.statNow !== undefined) {
+    const now = d.blobs.statNow(bucket, key);
+    if (now !== undefined && now.size === cached.size && now.mtimeMs === cached.fileMtimeMs) return cached;
+  }
   const [record, info] = await Promise.all([d.meta.objects.get(bucket, key), d.blobs.stat(bucket, key)]);
   if (record === undefined) throw noSuchKey(key);
   if (info === undefined) return vanished(d, bucket, key);

@@ -401,6 +401,31 @@ export function openFsBlobStore(options: FsBlobStoreOptions): BlobStore {
     }
   };
 
+  /** Opens the object's file inline (see the note on reads above); undefined if absent. */
+  const openNow = (bucket: string, key: string): BlobReader | undefined => {
+    const path = readablePath(bucket, key);
+    if (path === undefined) return undefined;
+    if (!isMarkerKey(key)) return openFile(path);
+    const reader = openFile(markerFile(bucket, key));
+    if (reader) return reader;
+    const st = statQuietSync(path.slice(0, -1));
+    return st?.isDirectory() ? new EmptyReader(st.mtimeMs) : undefined;
+  };
+
+  /** The object's size and mtime, inline (see the note on reads above); undefined if absent. */
+  const statNow = (bucket: string, key: string): BlobInfo | undefined => {
+    const path = readablePath(bucket, key);
+    if (path === undefined) return undefined;
+    if (isMarkerKey(key)) {
+      const marker = statQuietSync(markerFile(bucket, key));
+      if (marker?.isFile()) return { size: marker.size, mtimeMs: marker.mtimeMs };
+      const st = statQuietSync(path.slice(0, -1));
+      return st?.isDirectory() ? { size: 0, mtimeMs: st.mtimeMs } : undefined;
+    }
+    const st = statQuietSync(path);
+    return st?.isFile() ? { size: st.size, mtimeMs: st.mtimeMs } : undefined;
+  };
+
   /** Creates the key's parent directories; a file in the way is a conflict. */
   const makeParents = async (dir: string, key: string): Promise<void> => {
     if (knownDirs.has(dir)) return;
@@ -614,30 +639,11 @@ export function openFsBlobStore(options: FsBlobStoreOptions): BlobStore {
       await unlinkQuietly(temp.path);
     },
 
-    open: (bucket, key) =>
-      settle((): BlobReader | undefined => {
-        const path = readablePath(bucket, key);
-        if (path === undefined) return undefined;
-        if (!isMarkerKey(key)) return openFile(path);
-        const reader = openFile(markerFile(bucket, key));
-        if (reader) return reader;
-        const st = statQuietSync(path.slice(0, -1));
-        return st?.isDirectory() ? new EmptyReader(st.mtimeMs) : undefined;
-      }),
+    open: (bucket, key) => settle(() => openNow(bucket, key)),
+    openNow,
 
-    stat: (bucket, key) =>
-      settle((): BlobInfo | undefined => {
-        const path = readablePath(bucket, key);
-        if (path === undefined) return undefined;
-        if (isMarkerKey(key)) {
-          const marker = statQuietSync(markerFile(bucket, key));
-          if (marker?.isFile()) return { size: marker.size, mtimeMs: marker.mtimeMs };
-          const st = statQuietSync(path.slice(0, -1));
-          return st?.isDirectory() ? { size: 0, mtimeMs: st.mtimeMs } : undefined;
-        }
-        const st = statQuietSync(path);
-        return st?.isFile() ? { size: st.size, mtimeMs: st.mtimeMs } : undefined;
-      }),
+    stat: (bucket, key) => settle(() => statNow(bucket, key)),
+    statNow,
 
     async delete(bucket, key) {
       const path = readablePath(bucket, key);
