@@ -22,7 +22,7 @@ import { verifyHeaderSigV2, verifyQuerySigV2 } from './sigv2/verify.js';
 import { classifyPayload, isStreaming, type PayloadSpec } from './sigv4/payload.js';
 import { AwsChunkedDecoder, type ChunkSigningContext } from './sigv4/aws-chunked.js';
 import { Sha256CheckStream, expectSha256 } from './sigv4/body.js';
-import { percentDecodeString } from './sigv4/uri-encode.js';
+import { percentDecodeString } from '../kernel/query.js';
 import {
   ALGORITHM,
   ALGORITHM_V4A,

@@ -8,7 +8,6 @@ const same = (raw: string): void => {
   expect(ours.size, raw).toBe(theirs.size);
   for (const k of new Set(theirs.keys())) {
     expect(ours.get(k), raw).toBe(theirs.get(k));
-    expect(ours.getAll(k), raw).toEqual(theirs.getAll(k));
     expect(ours.has(k), raw).toBe(true);
   }
   expect(ours.get('absent')).toBeNull();

@@ -95,12 +95,6 @@ export class QueryParams implements ReadonlyQuery, Iterable<[string, string]> {
     return this.names.includes(name);
   }
 
-  getAll(name: string): string[] {
-    const out: string[] = [];
-    for (let i = 0; i < this.names.length; i++) if (this.names[i] === name) out.push(this.values[i]!);
-    return out;
-  }
-
   keys(): IterableIterator<string> {
     return this.names[Symbol.iterator]();
   }
@@ -111,9 +105,5 @@ export class QueryParams implements ReadonlyQuery, Iterable<[string, string]> {
 
   [Symbol.iterator](): IterableIterator<[string, string]> {
     return this.entries();
-  }
-
-  toString(): string {
-    return new URLSearchParams([...this.entries()]).toString();
   }
 }

@@ -1,7 +1,7 @@
 // SigV2 (S3 REST) string to sign: Method, Content-MD5, Content-Type, Date (or Expires for the
 // query form; empty when x-amz-date is sent), canonicalised x-amz-* headers, canonicalised resource.
 // Source: https://docs.aws.amazon.com/AmazonS3/latest/userguide/RESTAuthentication.html
-import { percentDecode } from '../sigv4/uri-encode.js';
+import { percentDecode } from '../../kernel/query.js';
 import { splitRawQuery } from '../sigv4/canonical-query.js';
 import type { HeaderBag } from '../sigv4/canonical-headers.js';
 

@@ -7,7 +7,7 @@ import type { HeaderBag } from '../sigv4/canonical-headers.js';
 import type { SecretLike } from '../sigv4/verify.js';
 import { headerValue } from '../sigv4/verify.js';
 import { splitRawQuery } from '../sigv4/canonical-query.js';
-import { percentDecode } from '../sigv4/uri-encode.js';
+import { percentDecode } from '../../kernel/query.js';
 import { constantTimeEqual } from '../sigv4/compare.js';
 import { formatIsoSeconds, parseHttpDate } from '../sigv4/amz-date.js';
 import { DEFAULT_MAX_SKEW_MS } from '../sigv4/constants.js';

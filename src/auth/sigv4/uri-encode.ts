@@ -2,10 +2,8 @@
 // byte becomes %XX with upper-case hex; '/' is kept only where asked (paths).
 // Source: https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html (UriEncode)
 
+// The lenient percent-decoders live in the kernel: the request's decoded query uses them too.
 import { percentDecode } from '../../kernel/query.js';
-
-// The lenient decoders live in the kernel (the request's decoded query uses them too).
-export { percentDecode, percentDecodeString } from '../../kernel/query.js';
 
 const HEX = '0123456789ABCDEF';
 /** 1 = keep as is; index by byte value. */

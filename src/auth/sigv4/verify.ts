@@ -35,7 +35,7 @@ import { hmacHex, sha256Hex } from './crypto.js';
 import { constantTimeEqual } from './compare.js';
 import { defaultSigningKeyCache, type SigningKeyCache } from './signing-key.js';
 import { classifyPayload, type PayloadSpec } from './payload.js';
-import { percentDecodeString } from './uri-encode.js';
+import { percentDecodeString } from '../../kernel/query.js';
 
 export interface SigV4Request {
   method: string;
@@ -100,18 +100,11 @@ export function checkSignature(input: SignatureInput, payloadHash: string): void
   const query = input.query ?? canonicalQuery(req.rawQuery, { presigned: input.presigned });
   const headers = canonicalHeaders(req.headers, input.signedHeaders);
   const uri = canonicalUri(req.rawPath);
-  // The hot path builds two strings and compares; the error details are rebuilt only on failure.
-  if (matches(input, uri, query, headers, payloadHash)) return;
+  // The hot path builds two strings and compares; the error details are built only on failure.
+  const creq = canonicalRequestOf(input, uri, query, headers, payloadHash);
+  if (signs(input, creq)) return;
   const raw = rawUriFallback(req.rawPath, uri);
-  if (raw !== undefined && matches(input, raw, query, headers, payloadHash)) return;
-  const creq = canonicalRequest({
-    method: req.method,
-    uri,
-    query,
-    headers,
-    signedHeaders: input.signedHeadersRaw,
-    payloadHash,
-  });
+  if (raw !== undefined && signs(input, canonicalRequestOf(input, raw, query, headers, payloadHash))) return;
   throw new CofferError('SignatureDoesNotMatch', undefined, {
     extra: {
       AWSAccessKeyId: input.scope.accessKeyId,
@@ -122,14 +115,14 @@ export function checkSignature(input: SignatureInput, payloadHash: string): void
   });
 }
 
-function matches(
+function canonicalRequestOf(
   input: SignatureInput,
   uri: string,
   query: string,
   headers: string,
   payloadHash: string,
-): boolean {
-  const creq = canonicalRequest({
+): string {
+  return canonicalRequest({
     method: input.req.method,
     uri,
     query,
@@ -137,6 +130,10 @@ function matches(
     signedHeaders: input.signedHeadersRaw,
     payloadHash,
   });
+}
+
+/** Whether the provided signature is the one of this canonical request. */
+function signs(input: SignatureInput, creq: string): boolean {
   const sts = stringToSign(input.amzDate, input.scope.scope, sha256Hex(creq));
   return constantTimeEqual(hmacHex(input.key, sts), input.provided);
 }
