@@ -16,6 +16,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SERVER_NODE_OPTIONS } from '../cli/relaunch.js';
 import { mergeResults, runEach, runLoad, type LoadResult, type PreparedRequest } from './load.js';
 import { spawnServer, type SpawnedServer } from './process.js';
 
@@ -404,6 +405,8 @@ async function main(): Promise<number> {
           name: 'Coffer',
           command: process.execPath,
           args: [
+            // Given here so the measured process is the server itself, not a launcher (cli/relaunch).
+            ...SERVER_NODE_OPTIONS,
             // --profile: a V8 CPU profile of Coffer, written when it exits (open in Chrome DevTools).
             ...(o.profile
               ? ['--cpu-prof', `--cpu-prof-dir=${path.join(repoRoot, '.bench', 'profile')}`]

@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { loadConfig, type ConfigFlags } from '../config/config.js';
 import { createLogger } from '../kernel/log.js';
 import { startCoffer } from '../main.js';
+import { missingServerOptions, relaunch, stopWithLauncher } from './relaunch.js';
 
 const program = new Command();
 program.name('coffer').description('Coffer: an S3-compatible object store with AWS-style IAM');
@@ -20,6 +21,11 @@ program
   .option('--tls-key <file>', 'PEM private key (COFFER_TLS_KEY)')
   .option('--log-level <level>', 'debug|info|warn|error|silent (COFFER_LOG_LEVEL, default info)')
   .action(async (flags: ConfigFlags) => {
+    const missing = missingServerOptions();
+    if (missing.length > 0) {
+      relaunch(missing);
+      return;
+    }
     const config = loadConfig(flags, process.env);
     const log = createLogger(config.logLevel);
     const coffer = await startCoffer(config, log, (line) => console.log(line));
@@ -38,6 +44,7 @@ program
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
+    stopWithLauncher(() => stop('launcher gone'));
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

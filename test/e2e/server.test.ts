@@ -10,6 +10,7 @@ import https from 'node:https';
 import net from 'node:net';
 import { S3Client, ListBucketsCommand, CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { SERVER_NODE_OPTIONS } from '../../src/cli/relaunch.js';
 import { startServer } from '../helpers/server.js';
 
 const stops: Array<() => Promise<void>> = [];
@@ -206,5 +207,33 @@ describe('coffer server', () => {
     expect(statSync(join(s.dataDir, 'drain', 'slow.bin')).size).toBe(8 * 64 * 1024);
     const tmp = join(s.dataDir, '.coffer', 'tmp');
     expect(existsSync(tmp) ? readdirSync(tmp) : []).toEqual([]);
+  });
+
+  it('runs the server in a child node with its heap option, which stops cleanly if the launcher is killed', async () => {
+    const s = await startServer();
+    stops.push(() => s.stop());
+    const children = readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .filter((d) => {
+        try {
+          // /proc/PID/stat: "pid (comm) state ppid …"; comm may hold spaces, so split after ')'.
+          const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === s.pid;
+        } catch {
+          return false;
+        }
+      });
+    expect(children).toHaveLength(1);
+    const server = Number(children[0]);
+    const argv = (pid: number): string[] => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    expect(argv(server)).toEqual(expect.arrayContaining([...SERVER_NODE_OPTIONS, 'server']));
+    expect(argv(s.pid)).not.toContain(SERVER_NODE_OPTIONS[0]);
+
+    process.kill(s.pid, 'SIGKILL');
+    const deadline = Date.now() + 10_000;
+    while (existsSync(`/proc/${server}`) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(existsSync(`/proc/${server}`)).toBe(false);
+    await expect(fetch(`${s.endpoint}/health/ready`)).rejects.toThrow();
   });
 });

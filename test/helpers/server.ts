@@ -27,6 +27,8 @@ export interface RunningServer {
   dataDir: string;
   accessKeyId: string;
   secretAccessKey: string;
+  /** The process started: `coffer server`'s launcher, which runs the server as its child (cli/relaunch). */
+  pid: number;
   /** SIGTERM and wait for exit (SIGKILL after 10 s). The data dir stays readable until this process exits. */
   stop(): Promise<void>;
   stdout(): string;
@@ -86,6 +88,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     dataDir,
     accessKeyId,
     secretAccessKey,
+    pid: s.child.pid!,
     stop: () => s.stop(),
     stdout: () => s.stdout(),
     stderr: () => s.stderr(),
