@@ -109,7 +109,7 @@ class HashWorkers {
 
 let pool: HashWorkers | undefined;
 const workers = (): HashWorkers =>
-  (pool ??= new HashWorkers(Math.max(1, Math.min(4, os.availableParallelism()))));
+  (pool ??= new HashWorkers(Math.max(1, Math.min(4, os.availableParallelism() - 1))));
 
 /** The digests of one body, as MultiDigest computes them, with Node's hashes run on a worker. */
 export class OffloadedDigest {
