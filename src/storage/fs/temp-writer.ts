@@ -31,9 +31,9 @@ export interface BodySink {
 
 /*
  * Bytes queued for writing before the source is asked to wait. Small on purpose: queued chunks that
- * outlive two scavenges are promoted, and V8 then counts their memory against the old generation,
- * which triggers a full GC every ~60 ms during large uploads. At 16 MiB, four 64 MiB PUTs caused
- * 117 mark-compacts in 7 s; at 4 MiB, one, with throughput up ~6 %.
+ * outlive two scavenges are promoted, and only a full GC frees promoted chunks. (The full GCs that
+ * large uploads still caused every ~60 ms came from V8's accounting of new ArrayBuffer memory, not
+ * from promotion: see cli/relaunch.ts and ADR 0004.)
  */
 const HIGH_WATER = 4 * 1024 * 1024;
 /** writev accepts at most IOV_MAX (1024 on Linux) buffers. */
