@@ -205,6 +205,76 @@ function inputPolicies(c: Call, list: string): PolicyRef[] {
 
 // ------------------------------------------------------------------ the table
 
+/**
+ * The seven actions on a user's or a group's own policies (inline: Put/Get/Delete/List…Policy;
+ * managed: Attach/Detach/ListAttached…Policies), which differ only in the target's kind, its
+ * parameter and how its resource is named.
+ */
+function policiesOf(kind: 'user' | 'group'): Record<string, ActionSpec> {
+  const Kind = kind === 'user' ? 'User' : 'Group';
+  const nameParam = `${Kind}Name`;
+  const authz = kind === 'user' ? userOnly : groupTarget;
+  const target = (c: Call): string | undefined => c.p(nameParam);
+  return {
+    [`Put${Kind}Policy`]: {
+      authz,
+      async run(c) {
+        await c.deps.iam.putInlinePolicy(c.scope, kind, target(c), c.p('PolicyName'), c.p('PolicyDocument'));
+        return undefined;
+      },
+    },
+    [`Get${Kind}Policy`]: {
+      authz,
+      async run(c) {
+        const r = await c.deps.iam.getInlinePolicy(c.scope, kind, target(c), c.p('PolicyName'));
+        return (
+          el(nameParam, r.targetName) +
+          el('PolicyName', r.policyName) +
+          el('PolicyDocument', encodeDocument(r.document))
+        );
+      },
+    },
+    [`Delete${Kind}Policy`]: {
+      authz,
+      async run(c) {
+        await c.deps.iam.deleteInlinePolicy(c.scope, kind, target(c), c.p('PolicyName'));
+        return undefined;
+      },
+    },
+    [`List${Kind}Policies`]: {
+      authz,
+      async run(c) {
+        const r = await c.deps.iam.listInlinePolicies(c.scope, kind, target(c), page(c));
+        return members('PolicyNames', r.items, (x) => esc(x.name)) + paging(r);
+      },
+    },
+    [`Attach${Kind}Policy`]: {
+      authz,
+      async run(c) {
+        await c.deps.iam.attachPolicy(c.scope, kind, target(c), c.p('PolicyArn'));
+        return undefined;
+      },
+    },
+    [`Detach${Kind}Policy`]: {
+      authz,
+      async run(c) {
+        await c.deps.iam.detachPolicy(c.scope, kind, target(c), c.p('PolicyArn'));
+        return undefined;
+      },
+    },
+    [`ListAttached${Kind}Policies`]: {
+      authz,
+      async run(c) {
+        const r = await c.deps.iam.listAttachedPolicies(c.scope, kind, target(c), page(c));
+        return (
+          members('AttachedPolicies', r.items, (x) => el('PolicyName', x.name) + el('PolicyArn', x.arn)) +
+          paging(r)
+        );
+      },
+    },
+  };
+}
+
 const requireDefaultTenant = (c: Call, name: string | undefined): Authz => {
   if (c.principal.tenantId !== DEFAULT_TENANT) {
     throw new CofferError('AccessDenied', 'Only principals of the default tenant can manage tenants.');
@@ -387,45 +457,8 @@ export const actions: Readonly<Record<string, ActionSpec>> = {
     },
   },
 
-  // --- inline user policies ---
-  PutUserPolicy: {
-    authz: userOnly,
-    async run(c) {
-      await c.deps.iam.putInlinePolicy(
-        c.scope,
-        'user',
-        c.p('UserName'),
-        c.p('PolicyName'),
-        c.p('PolicyDocument'),
-      );
-      return undefined;
-    },
-  },
-  GetUserPolicy: {
-    authz: userOnly,
-    async run(c) {
-      const r = await c.deps.iam.getInlinePolicy(c.scope, 'user', c.p('UserName'), c.p('PolicyName'));
-      return (
-        el('UserName', r.targetName) +
-        el('PolicyName', r.policyName) +
-        el('PolicyDocument', encodeDocument(r.document))
-      );
-    },
-  },
-  DeleteUserPolicy: {
-    authz: userOnly,
-    async run(c) {
-      await c.deps.iam.deleteInlinePolicy(c.scope, 'user', c.p('UserName'), c.p('PolicyName'));
-      return undefined;
-    },
-  },
-  ListUserPolicies: {
-    authz: userOnly,
-    async run(c) {
-      const r = await c.deps.iam.listInlinePolicies(c.scope, 'user', c.p('UserName'), page(c));
-      return members('PolicyNames', r.items, (x) => esc(x.name)) + paging(r);
-    },
-  },
+  // --- a user's inline and attached policies ---
+  ...policiesOf('user'),
 
   // --- managed policies ---
   CreatePolicy: {
@@ -504,31 +537,6 @@ export const actions: Readonly<Record<string, ActionSpec>> = {
       return undefined;
     },
   },
-  AttachUserPolicy: {
-    authz: userOnly,
-    async run(c) {
-      await c.deps.iam.attachPolicy(c.scope, 'user', c.p('UserName'), c.p('PolicyArn'));
-      return undefined;
-    },
-  },
-  DetachUserPolicy: {
-    authz: userOnly,
-    async run(c) {
-      await c.deps.iam.detachPolicy(c.scope, 'user', c.p('UserName'), c.p('PolicyArn'));
-      return undefined;
-    },
-  },
-  ListAttachedUserPolicies: {
-    authz: userOnly,
-    async run(c) {
-      const r = await c.deps.iam.listAttachedPolicies(c.scope, 'user', c.p('UserName'), page(c));
-      return (
-        members('AttachedPolicies', r.items, (x) => el('PolicyName', x.name) + el('PolicyArn', x.arn)) +
-        paging(r)
-      );
-    },
-  },
-
   // --- groups ---
   CreateGroup: {
     authz: groupTarget,
@@ -594,68 +602,8 @@ export const actions: Readonly<Record<string, ActionSpec>> = {
       return members('Groups', r.items, (g) => groupXml(c.scope, g)) + paging(r);
     },
   },
-  AttachGroupPolicy: {
-    authz: groupTarget,
-    async run(c) {
-      await c.deps.iam.attachPolicy(c.scope, 'group', c.p('GroupName'), c.p('PolicyArn'));
-      return undefined;
-    },
-  },
-  DetachGroupPolicy: {
-    authz: groupTarget,
-    async run(c) {
-      await c.deps.iam.detachPolicy(c.scope, 'group', c.p('GroupName'), c.p('PolicyArn'));
-      return undefined;
-    },
-  },
-  ListAttachedGroupPolicies: {
-    authz: groupTarget,
-    async run(c) {
-      const r = await c.deps.iam.listAttachedPolicies(c.scope, 'group', c.p('GroupName'), page(c));
-      return (
-        members('AttachedPolicies', r.items, (x) => el('PolicyName', x.name) + el('PolicyArn', x.arn)) +
-        paging(r)
-      );
-    },
-  },
-  PutGroupPolicy: {
-    authz: groupTarget,
-    async run(c) {
-      await c.deps.iam.putInlinePolicy(
-        c.scope,
-        'group',
-        c.p('GroupName'),
-        c.p('PolicyName'),
-        c.p('PolicyDocument'),
-      );
-      return undefined;
-    },
-  },
-  GetGroupPolicy: {
-    authz: groupTarget,
-    async run(c) {
-      const r = await c.deps.iam.getInlinePolicy(c.scope, 'group', c.p('GroupName'), c.p('PolicyName'));
-      return (
-        el('GroupName', r.targetName) +
-        el('PolicyName', r.policyName) +
-        el('PolicyDocument', encodeDocument(r.document))
-      );
-    },
-  },
-  DeleteGroupPolicy: {
-    authz: groupTarget,
-    async run(c) {
-      await c.deps.iam.deleteInlinePolicy(c.scope, 'group', c.p('GroupName'), c.p('PolicyName'));
-      return undefined;
-    },
-  },
-  ListGroupPolicies: {
-    authz: groupTarget,
-    async run(c) {
-      const r = await c.deps.iam.listInlinePolicies(c.scope, 'group', c.p('GroupName'), page(c));
-      return members('PolicyNames', r.items, (x) => esc(x.name)) + paging(r);
-    },
-  },
+  // --- a group's inline and attached policies ---
+  ...policiesOf('group'),
 
   // --- service accounts (SeaweedFS extension) ---
   CreateServiceAccount: {
