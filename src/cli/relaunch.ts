@@ -7,8 +7,8 @@
 // twice a 12 MB heap) that spent the headroom within two scavenges, and the server ran a full
 // mark-compact every ~60 ms: two per 64 MiB PUT, ~20 % of a large PUT's CPU (measured with
 // --trace-gc and per-thread CPU; the benchmark's baseline escaped it only because its heap is under
-// V8's 8 MB threshold for incremental marking). With a 64 MB initial old space, four parallel
-// 64 MiB PUTs run without a single mark-compact. V8 reads the option when it creates the heap:
+// V8's 8 MB threshold for incremental marking). With a 64 MB initial old space, 96 such PUTs in a
+// row ran with 2 mark-compacts in all (ADR 0004). V8 reads the option when it creates the heap:
 // `v8.setFlagsFromString` afterwards has no effect, and NODE_OPTIONS does not accept it.
 import { spawn } from 'node:child_process';
 import os from 'node:os';
@@ -18,8 +18,18 @@ export const SERVER_NODE_OPTIONS: readonly string[] = ['--initial-old-space-size
 
 const optionName = (arg: string): string => arg.split('=')[0]!;
 
-/** The server options this process was started without; an option given with any value counts. */
-export function missingServerOptions(execArgv: readonly string[] = process.execArgv): string[] {
+/** Set in the relaunched server's environment: it never relaunches again, and it watches its launcher. */
+const RELAUNCHED = 'COFFER_RELAUNCHED';
+
+/**
+ * The server options this process was started without (an option given with any value counts);
+ * none in a relaunched server, whatever node did with them, so a relaunch can never loop.
+ */
+export function missingServerOptions(
+  execArgv: readonly string[] = process.execArgv,
+  env: NodeJS.ProcessEnv = process.env,
+): string[] {
+  if (env[RELAUNCHED] === '1') return [];
   const given = new Set(execArgv.map(optionName));
   return SERVER_NODE_OPTIONS.filter((o) => !given.has(optionName(o)));
 }
@@ -34,6 +44,7 @@ const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGH
 export function relaunch(options: readonly string[]): void {
   const child = spawn(process.execPath, [...process.execArgv, ...options, ...process.argv.slice(1)], {
     stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, [RELAUNCHED]: '1' },
   });
   for (const signal of FORWARDED_SIGNALS) process.on(signal, () => child.kill(signal));
   child.on('error', (err) => {
@@ -50,5 +61,7 @@ export function relaunch(options: readonly string[]): void {
  * signal on), so the server stops cleanly instead of living on unsupervised. No-op otherwise.
  */
 export function stopWithLauncher(stop: () => void): void {
-  if (process.send !== undefined) process.once('disconnect', stop);
+  // Only under our own launcher: another parent's IPC channel (a process manager's) is not ours to
+  // interpret.
+  if (process.env[RELAUNCHED] === '1' && process.send !== undefined) process.once('disconnect', stop);
 }
