@@ -165,12 +165,7 @@ function sendRange(fd: number, out: Writable, start: number, end: number): Promi
     const closeFd = (): void => {
       if (!fdOpen) return;
       fdOpen = false;
-      // Closing a read-only descriptor touches no disk: inline, not another thread-pool trip.
-      try {
-        fs.closeSync(fd);
-      } catch {
-        // nothing to do: the bytes (or the read error) are what matter
-      }
+      closeInline(fd);
     };
     const stop = (err?: Error): void => {
       if (stopped) return;

@@ -43,6 +43,38 @@ export interface FinishedTemp extends TempBlob {
   readonly mtimeMs: number;
 }
 
+/**
+ * Finishes a temp file both writers have filled (`write` first, if given): fsync, then fstat and
+ * close inline — a descriptor whose data is synced touches no disk, so they cost a microsecond
+ * instead of two thread-pool round trips. On failure the file is removed. The descriptor is closed
+ * before the digests are awaited and never closed twice: its number may be reused meanwhile.
+ */
+async function seal(
+  fd: number,
+  path: string,
+  size: number,
+  digest: MultiDigest | OffloadedDigest,
+  write?: () => void,
+): Promise<FinishedTemp> {
+  let mtimeMs: number;
+  try {
+    write?.();
+    await fsync(fd);
+    mtimeMs = fs.fstatSync(fd).mtimeMs;
+  } catch (e) {
+    closeQuietly(fd);
+    await unlinkQuietly(path);
+    throw e;
+  }
+  try {
+    fs.closeSync(fd);
+    return { path, size, digests: await digest.finish(), mtimeMs };
+  } catch (e) {
+    await unlinkQuietly(path);
+    throw e;
+  }
+}
+
 export class TempWriter implements BodySink {
   private position = 0;
   private queued: Buffer[] = [];
@@ -104,19 +136,7 @@ export class TempWriter implements BodySink {
   /** Writes out the queue, fsyncs and closes; resolves the finished temp blob. */
   async finish(): Promise<FinishedTemp> {
     await this.wait(false);
-    const fd = this.take();
-    try {
-      await fsync(fd);
-      // fstat and close of a descriptor whose data is already synced touch no disk: done inline,
-      // they cost a microsecond instead of two thread-pool round trips.
-      const st = fs.fstatSync(fd);
-      fs.closeSync(fd);
-      return { path: this.path, size: this.size, digests: await this.digest.finish(), mtimeMs: st.mtimeMs };
-    } catch (e) {
-      closeQuietly(fd);
-      await unlinkQuietly(this.path);
-      throw e;
-    }
+    return seal(this.take(), this.path, this.size, this.digest);
   }
 
   /** Stops, closes and removes the temp file (any queued writes are dropped). */
@@ -325,7 +345,7 @@ export class SmallTemp implements BodySink {
   /** Writes the body, fsyncs and closes; resolves the finished temp blob. */
   async finish(): Promise<FinishedTemp> {
     const fd = await this.opening;
-    try {
+    return seal(fd, this.path, this.size, this.digest, () => {
       let at = 0;
       let rest = this.chunks;
       while (at < this.size) {
@@ -334,16 +354,7 @@ export class SmallTemp implements BodySink {
         // Short writes to regular files are rare (disk nearly full): write the remainder.
         if (at < this.size) rest = [Buffer.concat(this.chunks).subarray(at)];
       }
-      await fsync(fd);
-      // As in TempWriter.finish: fstat and close of a synced descriptor touch no disk.
-      const st = fs.fstatSync(fd);
-      fs.closeSync(fd);
-      return { path: this.path, size: this.size, digests: await this.digest.finish(), mtimeMs: st.mtimeMs };
-    } catch (e) {
-      closeQuietly(fd);
-      await unlinkQuietly(this.path);
-      throw e;
-    }
+    });
   }
 
   /** Closes and removes the temp file (once its open has completed). */
