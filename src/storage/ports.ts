@@ -64,7 +64,8 @@ export interface BlobStore {
    * Renames a temp blob to be the object (creating parent directories). Resolves once the object is
    * in place (visible), with the new file's mtime; `durable` resolves once the rename itself is on
    * disk (its directory synced). Callers may do other work meanwhile (index the object) but must
-   * await `durable` before acknowledging the write.
+   * await `durable` before acknowledging the write. If it rejects before the rename, the temp blob
+   * has been removed: a refused write leaves nothing behind.
    */
   commit(temp: TempBlob, bucket: string, key: string): Promise<CommittedBlob>;
   discard(temp: TempBlob): Promise<void>;
@@ -80,7 +81,10 @@ export interface BlobStore {
   openNow?(bucket: string, key: string): BlobReader | undefined;
   /** Deletes the object's file and prunes parent directories left empty (never the bucket directory). */
   delete(bucket: string, key: string): Promise<void>;
-  /** Multipart: parts are stored under .coffer/multipart/<uploadId>/. */
+  /**
+   * Multipart: parts are stored under .coffer/multipart/<uploadId>/. Moves a temp blob into the
+   * upload as part `partNumber`; like `commit`, removes it on failure.
+   */
   commitPart(temp: TempBlob, uploadId: string, partNumber: number): Promise<void>;
   openPart(uploadId: string, partNumber: number): Promise<BlobReader | undefined>;
   /** Concatenates parts (streamed, never held in memory) into a temp blob, computing the requested digests. */

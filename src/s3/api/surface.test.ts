@@ -4,7 +4,7 @@
 // aws-chunked trailer checksum path is exercised); unsigned raw requests are anonymous.
 import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { mkdtempSync, rmSync, writeFileSync, utimesSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync, utimesSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -622,6 +622,43 @@ describe('objects', () => {
     expect((await sdkError(s3.send(new HeadObjectCommand({ Bucket: 'alpha', Key: 'd/3' })))).status).toBe(
       404,
     );
+  });
+
+  it('leaves no temp file behind when a write is refused because a file and a directory clash', async () => {
+    const tmpFiles = (): string[] => readdirSync(join(dir, '.coffer', 'tmp'));
+    const small = Buffer.from('clash');
+    await s3.send(new PutObjectCommand({ Bucket: 'alpha', Key: 'clash', Body: small }));
+    await s3.send(new PutObjectCommand({ Bucket: 'alpha', Key: 'clashdir/child', Body: small }));
+    const refused = (p: Promise<unknown>) =>
+      expect(sdkError(p)).resolves.toEqual({ name: 'ObjectNameConflict', status: 409 });
+    // A small body, a streamed one (no length given up front), a copy and a multipart completion.
+    await refused(s3.send(new PutObjectCommand({ Bucket: 'alpha', Key: 'clash/under', Body: small })));
+    await refused(
+      s3.send(new PutObjectCommand({ Bucket: 'alpha', Key: 'clashdir', Body: Buffer.alloc(256 * 1024, 1) })),
+    );
+    await refused(
+      s3.send(
+        new CopyObjectCommand({ Bucket: 'alpha', Key: 'clash/copy', CopySource: 'alpha/clashdir/child' }),
+      ),
+    );
+    const { UploadId } = await s3.send(
+      new CreateMultipartUploadCommand({ Bucket: 'alpha', Key: 'clashdir' }),
+    );
+    const part = await s3.send(
+      new UploadPartCommand({ Bucket: 'alpha', Key: 'clashdir', UploadId, PartNumber: 1, Body: small }),
+    );
+    await refused(
+      s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: 'alpha',
+          Key: 'clashdir',
+          UploadId,
+          MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag! }] },
+        }),
+      ),
+    );
+    expect(tmpFiles()).toEqual([]);
+    await s3.send(new AbortMultipartUploadCommand({ Bucket: 'alpha', Key: 'clashdir', UploadId }));
   });
 
   it('reports the body bytes of each reply in its completion event', async () => {

@@ -39,14 +39,10 @@ const collect = async (s: Readable): Promise<Buffer> => {
 const tmpFiles = (): string[] => readdirSync(join(data, '.coffer', 'tmp'));
 const put = async (key: string, body: string | Buffer, bucket = 'b') => {
   const temp = await store.writeTemp(Readable.from([Buffer.from(body)]));
-  try {
-    const committed = await store.commit(temp, bucket, key);
-    await committed.durable;
-    return committed;
-  } catch (e) {
-    await store.discard(temp);
-    throw e;
-  }
+  // No discard on failure: a refused commit removes the temp file itself (asserted via tmpFiles()).
+  const committed = await store.commit(temp, bucket, key);
+  await committed.durable;
+  return committed;
 };
 const read = async (key: string, start?: number, end?: number): Promise<string | undefined> => {
   const r = await store.open('b', key);

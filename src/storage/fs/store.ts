@@ -7,7 +7,7 @@ import { Readable, type Writable } from 'node:stream';
 import { CofferError } from '../../errors/error.js';
 import type { DigestName } from '../../kernel/checksums.js';
 import { OFFLOAD_MIN_BYTES } from '../../kernel/digest-offload.js';
-import type { BlobInfo, BlobReader, BlobStore, TempBlob, WriteOptions } from '../ports.js';
+import type { BlobInfo, BlobReader, BlobStore, CommittedBlob, TempBlob, WriteOptions } from '../ports.js';
 import {
   closeQuietly,
   errno,
@@ -484,6 +484,39 @@ export function openFsBlobStore(options: FsBlobStoreOptions): BlobStore {
     }
   };
 
+  /**
+   * Runs a step that renames `temp` away; if it fails before the rename, the temp file is removed, so
+   * a refused write (a key that clashes with a directory, an upload aborted meanwhile) leaves nothing
+   * behind. Temp names are unique to this process, so the unlink can only hit our own file (or
+   * nothing, once renamed).
+   */
+  const consuming = async <T>(temp: TempBlob, step: () => Promise<T>): Promise<T> => {
+    checkTemp(temp);
+    try {
+      return await step();
+    } catch (e) {
+      await unlinkQuietly(temp.path);
+      throw e;
+    }
+  };
+
+  const commitNow = async (temp: TempBlob, bucket: string, key: string): Promise<CommittedBlob> => {
+    const dir = bucketDir(bucket);
+    checkObjectKey(key);
+    if (isMarkerKey(key)) {
+      // The directory first (a file in the way is a conflict), then the marker's body.
+      await makeParents(`${dir}/${key.slice(0, -1)}`, key);
+      const target = markerFile(bucket, key);
+      await mkdirp(`${markersDir}/${bucket}`);
+      await rename(temp.path, target);
+      const durable = settled(fsyncDir(`${markersDir}/${bucket}`));
+      return { size: temp.size, mtimeMs: await mtimeOf(temp, target), durable };
+    }
+    const target = `${dir}/${key}`;
+    const { durable } = await place(temp.path, target, key);
+    return { size: temp.size, mtimeMs: await mtimeOf(temp, target), durable };
+  };
+
   const writeTemp = async (body: Readable, opts: WriteOptions = {}): Promise<TempBlob> => {
     if (opts.expectedSize !== undefined && opts.maxSize !== undefined && opts.expectedSize > opts.maxSize) {
       throw new CofferError(
@@ -611,23 +644,7 @@ export function openFsBlobStore(options: FsBlobStoreOptions): BlobStore {
 
     writeTemp,
 
-    async commit(temp, bucket, key) {
-      checkTemp(temp);
-      const dir = bucketDir(bucket);
-      checkObjectKey(key);
-      if (isMarkerKey(key)) {
-        // The directory first (a file in the way is a conflict), then the marker's body.
-        await makeParents(`${dir}/${key.slice(0, -1)}`, key);
-        const target = markerFile(bucket, key);
-        await mkdirp(`${markersDir}/${bucket}`);
-        await rename(temp.path, target);
-        const durable = settled(fsyncDir(`${markersDir}/${bucket}`));
-        return { size: temp.size, mtimeMs: await mtimeOf(temp, target), durable };
-      }
-      const target = `${dir}/${key}`;
-      const { durable } = await place(temp.path, target, key);
-      return { size: temp.size, mtimeMs: await mtimeOf(temp, target), durable };
-    },
+    commit: (temp, bucket, key) => consuming(temp, () => commitNow(temp, bucket, key)),
 
     async discard(temp) {
       checkTemp(temp);
@@ -668,13 +685,12 @@ export function openFsBlobStore(options: FsBlobStoreOptions): BlobStore {
       await prune(bucket, key);
     },
 
-    async commitPart(temp, uploadId, partNumber) {
-      checkTemp(temp);
-      const target = partFile(uploadId, partNumber);
-      await mkdirp(uploadDir(uploadId));
-      await rename(temp.path, target);
-      await fsyncDir(uploadDir(uploadId));
-    },
+    commitPart: (temp, uploadId, partNumber) =>
+      consuming(temp, async () => {
+        await mkdirp(uploadDir(uploadId));
+        await rename(temp.path, partFile(uploadId, partNumber));
+        await fsyncDir(uploadDir(uploadId));
+      }),
 
     openPart: (uploadId, partNumber) => settle(() => openFile(partFile(uploadId, partNumber))),
 
