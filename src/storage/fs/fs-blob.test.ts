@@ -10,6 +10,7 @@ import fs, {
   rmSync,
   statSync,
   truncateSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -296,6 +297,24 @@ describe('key rules', () => {
     }
     // Nothing escaped the bucket directory.
     expect(readdirSync(data).sort()).toEqual(['.coffer', 'b']);
+  });
+});
+
+describe('temp files left by a stopped process', () => {
+  it('are removed when the store opens once stale, while recent ones (a write in progress) stay', async () => {
+    const tmp = join(data, '.coffer', 'tmp');
+    const old = Date.now() / 1000 - 2 * 3600;
+    writeFileSync(join(tmp, 'crashed.1'), 'half an upload');
+    utimesSync(join(tmp, 'crashed.1'), old, old);
+    writeFileSync(join(tmp, 'writing.2'), 'still streaming');
+    mkdirSync(join(tmp, 'not-a-temp-file'));
+    utimesSync(join(tmp, 'not-a-temp-file'), old, old);
+    openFsBlobStore({ dataDir: data });
+    expect(readdirSync(tmp).sort()).toEqual(['not-a-temp-file', 'writing.2']);
+    // The age is configurable: with 0, anything modified before the open counts as stale.
+    await new Promise((r) => setTimeout(r, 5));
+    openFsBlobStore({ dataDir: data, staleTempMs: 0 });
+    expect(readdirSync(tmp)).toEqual(['not-a-temp-file']);
   });
 });
 

@@ -28,6 +28,30 @@ import { pumpBody, SmallTemp, TempWriter } from './temp-writer.js';
 export interface FsBlobStoreOptions {
   /** The data root: buckets are its directories; `.coffer/` inside it holds internal state. */
   dataDir: string;
+  /**
+   * Temp files untouched for this long when the store opens are left over from a process that
+   * stopped mid-write (a crash, a kill -9) and are removed. Default one hour: an upload in progress
+   * (possibly another server's, on a shared filesystem) writes to its temp file far more often.
+   */
+  staleTempMs?: number;
+}
+
+/** Removes regular files in `tmpDir` not modified since `before` (epoch ms); returns how many. */
+export function sweepStaleTemps(tmpDir: string, before: number): number {
+  let removed = 0;
+  for (const entry of fs.readdirSync(tmpDir, { withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = `${tmpDir}/${entry.name}`;
+    try {
+      if (fs.statSync(path).mtimeMs >= before) continue;
+      fs.unlinkSync(path);
+      removed++;
+    } catch (e) {
+      // Renamed or removed meanwhile (by its writer): nothing left to sweep.
+      if (errno(e) !== 'ENOENT') throw e;
+    }
+  }
+  return removed;
 }
 
 /** Where the SQLite index lives for a data directory. */
@@ -306,6 +330,7 @@ export function openFsBlobStore(options: FsBlobStoreOptions): BlobStore {
   const multipartDir = `${internal}/multipart`;
   const markersDir = `${internal}/markers`;
   for (const d of [tmpDir, multipartDir, markersDir]) fs.mkdirSync(d, { recursive: true });
+  sweepStaleTemps(tmpDir, Date.now() - (options.staleTempMs ?? 60 * 60 * 1000));
   // mtimes recorded at fsync time: rename keeps them, so commit needs no extra stat.
   const tempMtimes = new WeakMap<TempBlob, number>();
   // Concurrent writes into one directory share its fsync (group commit): each still waits for an
