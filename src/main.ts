@@ -12,6 +12,7 @@ import type { RequestContext } from './kernel/request-context.js';
 import { openSqliteMeta } from './meta/sqlite/store.js';
 import { indexDbPath, openFsBlobStore } from './storage/fs/store.js';
 import { createS3Surface } from './s3/api/surface.js';
+import { sweepOrphanUploads } from './s3/service/multipart.js';
 import { createIdentity } from './iam/setup.js';
 import { createIamSurface, writeIamReply } from './iam/api/surface.js';
 import { errorReply } from './iam/api/actions.js';
@@ -38,6 +39,8 @@ export async function startCoffer(
   const root = loadRootCredentials(config.dataDir, config);
   const meta = openSqliteMeta({ path: indexDbPath(config.dataDir) });
   const blobs = openFsBlobStore({ dataDir: config.dataDir });
+  const orphans = await sweepOrphanUploads({ meta, blobs });
+  if (orphans > 0) log.info('removed part directories of uploads that no longer exist', { count: orphans });
 
   const identity = await createIdentity({ config, db: meta.db, root, defaultAccountId: DEFAULT_ACCOUNT_ID });
   const authn = (req: SignedRequest) => {

@@ -194,6 +194,8 @@ export interface MultipartStore {
   delete(uploadId: string): Promise<boolean>;
   /** True when the bucket has at least one upload in progress. */
   any(bucket: string): Promise<boolean>;
+  /** Removes part rows whose upload no longer exists; returns how many. */
+  deleteOrphanParts(): Promise<number>;
 }
 
 export interface MetaStore {

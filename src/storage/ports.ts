@@ -90,4 +90,6 @@ export interface BlobStore {
   /** Concatenates parts (streamed, never held in memory) into a temp blob, computing the requested digests. */
   assemble(uploadId: string, partNumbers: number[], options?: WriteOptions): Promise<TempBlob>;
   deleteUpload(uploadId: string): Promise<void>;
+  /** Ids of the uploads that have a part directory (for the start-up sweep of orphans). */
+  uploadIds(): Promise<string[]>;
 }

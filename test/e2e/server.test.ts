@@ -3,12 +3,28 @@
 // in-flight upload finish.
 import { describe, it, expect, afterEach } from 'vitest';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, statSync, readFileSync, existsSync, readdirSync } from 'node:fs';
+import {
+  mkdtempSync,
+  statSync,
+  readFileSync,
+  existsSync,
+  readdirSync,
+  mkdirSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import https from 'node:https';
 import net from 'node:net';
-import { S3Client, ListBucketsCommand, CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  S3Client,
+  ListBucketsCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  ListPartsCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { SERVER_NODE_OPTIONS } from '../../src/cli/relaunch.js';
 import { startServer } from '../helpers/server.js';
@@ -207,6 +223,33 @@ describe('coffer server', () => {
     expect(statSync(join(s.dataDir, 'drain', 'slow.bin')).size).toBe(8 * 64 * 1024);
     const tmp = join(s.dataDir, '.coffer', 'tmp');
     expect(existsSync(tmp) ? readdirSync(tmp) : []).toEqual([]);
+  });
+
+  it('removes part directories of uploads that no longer exist when it starts, and keeps live uploads', async () => {
+    const first = await startServer();
+    stops.push(() => first.stop());
+    const c = client(first.endpoint, first.accessKeyId, first.secretAccessKey);
+    await c.send(new CreateBucketCommand({ Bucket: 'sweep' }));
+    const { UploadId } = await c.send(new CreateMultipartUploadCommand({ Bucket: 'sweep', Key: 'live' }));
+    await c.send(
+      new UploadPartCommand({ Bucket: 'sweep', Key: 'live', UploadId, PartNumber: 1, Body: 'part' }),
+    );
+    await first.stop();
+    stops.pop();
+    // What a stop between an abort's row deletion and its directory removal leaves.
+    const uploads = join(first.dataDir, '.coffer', 'multipart');
+    mkdirSync(join(uploads, 'orphan-upload'));
+    writeFileSync(join(uploads, 'orphan-upload', '1'), 'stale part');
+
+    const again = await startServer({
+      dataDir: first.dataDir,
+      env: { COFFER_ROOT_USER: first.accessKeyId, COFFER_ROOT_PASSWORD: first.secretAccessKey },
+    });
+    stops.push(() => again.stop());
+    expect(readdirSync(uploads)).toEqual([UploadId]);
+    const c2 = client(again.endpoint, first.accessKeyId, first.secretAccessKey);
+    const parts = await c2.send(new ListPartsCommand({ Bucket: 'sweep', Key: 'live', UploadId }));
+    expect(parts.Parts?.map((p) => p.PartNumber)).toEqual([1]);
   });
 
   it('runs the server in a child node with its heap option, which stops when the launcher is killed', async () => {

@@ -537,6 +537,20 @@ export function runMetaContract(name: string, factory: MetaFactory): void {
         expect(await store.multipart.any('b')).toBe(false);
       });
 
+      it('deletes part rows whose upload is gone, and only those', async () => {
+        await store.multipart.create(uploadRecord('b', 'k', 'live', 100));
+        const part = (uploadId: string, partNumber: number) =>
+          store.multipart.putPart({ uploadId, partNumber, size: 1, etag: 'e', lastModified: new Date(1) });
+        await part('live', 1);
+        // A part recorded after its upload was removed (a lost race with an abort).
+        await part('gone', 1);
+        await part('gone', 2);
+        expect(await store.multipart.deleteOrphanParts()).toBe(2);
+        expect(await store.multipart.listParts('gone', 0, 10)).toEqual([]);
+        expect((await store.multipart.listParts('live', 0, 10)).map((p) => p.partNumber)).toEqual([1]);
+        expect(await store.multipart.deleteOrphanParts()).toBe(0);
+      });
+
       it('lists uploads by key then initiation, with markers, prefix and delimiter', async () => {
         await store.multipart.create(uploadRecord('b', 'k2', 'u-c', 300));
         await store.multipart.create(uploadRecord('b', 'k1', 'u-b', 200));

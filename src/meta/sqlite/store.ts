@@ -502,6 +502,9 @@ export function openSqliteMeta(options: SqliteMetaOptions): SqliteMetaStore {
     delete: db.prepare('DELETE FROM uploads WHERE upload_id = ?'),
     deleteParts: db.prepare('DELETE FROM parts WHERE upload_id = ?'),
     any: db.prepare('SELECT 1 FROM uploads WHERE bucket = ? LIMIT 1').pluck(),
+    deleteOrphanParts: db.prepare(
+      'DELETE FROM parts WHERE NOT EXISTS (SELECT 1 FROM uploads WHERE uploads.upload_id = parts.upload_id)',
+    ),
     putPart: db.prepare(
       `INSERT INTO parts (upload_id, part_number, size, etag, checksums, last_modified) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (upload_id, part_number) DO UPDATE SET size = excluded.size, etag = excluded.etag,
@@ -613,6 +616,9 @@ export function openSqliteMeta(options: SqliteMetaOptions): SqliteMetaStore {
     },
     async any(bucket) {
       return m.any.get(bucket) !== undefined;
+    },
+    async deleteOrphanParts() {
+      return m.deleteOrphanParts.run().changes;
     },
   };
 

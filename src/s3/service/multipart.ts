@@ -128,6 +128,14 @@ async function storePart(
     };
     if (Object.keys(checksums).length > 0) part.checksums = checksums;
     await d.meta.multipart.putPart(part);
+    // An abort (or completion) that landed between the check above and the rename has removed the
+    // upload's row, directory and part rows, and commitPart then recreated the directory: check again
+    // now that the part is fully recorded. Whichever way the race went, either the abort runs after
+    // this check (and removes this part with the rest) or this request removes what it left.
+    if ((await d.meta.multipart.get(upload.uploadId)) === undefined) {
+      await discardUpload(d, upload.uploadId);
+      throw noSuchUpload(upload.uploadId);
+    }
     return part;
   } catch (e) {
     await d.blobs.discard(temp).catch(() => undefined);
@@ -313,6 +321,28 @@ export async function completeUpload(
 }
 
 export async function abortUpload(d: ServiceDeps, upload: MultipartUploadRecord): Promise<void> {
-  await d.meta.multipart.delete(upload.uploadId);
-  await d.blobs.deleteUpload(upload.uploadId);
+  await discardUpload(d, upload.uploadId);
+}
+
+/** Removes an upload's rows, then its parts' files (idempotent: either may already be gone). */
+async function discardUpload(d: ServiceDeps, uploadId: string): Promise<void> {
+  await d.meta.multipart.delete(uploadId);
+  await d.blobs.deleteUpload(uploadId);
+}
+
+/**
+ * Start-up clean-up of what a stopped process (or a lost race) can leave: part directories of
+ * uploads that no longer exist — a crash between an abort's row deletion and its directory removal —
+ * and part rows without their upload. Uploads in progress are untouched: they have a row. Returns the
+ * number of directories removed.
+ */
+export async function sweepOrphanUploads(d: Pick<ServiceDeps, 'meta' | 'blobs'>): Promise<number> {
+  let removed = 0;
+  for (const uploadId of await d.blobs.uploadIds()) {
+    if ((await d.meta.multipart.get(uploadId)) !== undefined) continue;
+    await d.blobs.deleteUpload(uploadId);
+    removed++;
+  }
+  await d.meta.multipart.deleteOrphanParts();
+  return removed;
 }

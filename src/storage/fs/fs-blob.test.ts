@@ -462,6 +462,18 @@ describe('multipart', () => {
     await expect(store.deleteUpload('..')).rejects.toMatchObject({ code: 'NoSuchUpload' });
     await expect(store.openPart('up2', 0)).rejects.toMatchObject({ code: 'InvalidArgument' });
   });
+
+  it('names the uploads that have part directories, and nothing else in that directory', async () => {
+    expect(await store.uploadIds()).toEqual([]);
+    await part('up-a', 1, Buffer.from('a'));
+    await part('up-b', 2, Buffer.from('b'));
+    const dir = join(data, '.coffer', 'multipart');
+    writeFileSync(join(dir, 'stray-file'), '');
+    mkdirSync(join(dir, '.hidden'));
+    expect((await store.uploadIds()).sort()).toEqual(['up-a', 'up-b']);
+    await store.deleteUpload('up-a');
+    expect(await store.uploadIds()).toEqual(['up-b']);
+  });
 });
 
 it('places the index under .coffer', () => {

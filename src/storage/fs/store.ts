@@ -721,6 +721,13 @@ export function openFsBlobStore(options: FsBlobStoreOptions): BlobStore {
 
     assemble,
 
+    async uploadIds() {
+      // Anything else in the directory (not an upload id) is not ours to judge.
+      return (await readdir(multipartDir))
+        .filter((e) => e.isDirectory() && UPLOAD_ID.test(e.name))
+        .map((e) => e.name);
+    },
+
     async deleteUpload(uploadId) {
       await new Promise<void>((resolve, reject) =>
         fs.rm(uploadDir(uploadId), { recursive: true, force: true }, (e) => (e ? reject(e) : resolve())),
