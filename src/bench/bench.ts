@@ -271,6 +271,11 @@ interface Row {
   scenario: Scenario;
   baseline?: LoadResult;
   coffer?: LoadResult;
+  /**
+   * Each server's rounds in order (ops/s, server CPU µs/op): a phase in which the machine as a whole
+   * ran slower (for example while the disk works off discards) shows as rounds out of line for both.
+   */
+  rounds?: Record<string, { opsPerSec: number; serverCpuUsPerOp: number }[]>;
 }
 
 const f0 = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—');
@@ -489,12 +494,19 @@ async function main(): Promise<number> {
           if (r.errors > 0) exitCode = 1;
         }
       }
+      row.rounds = {};
       for (const t of targets) {
-        const r = mergeResults(results.get(t)!);
+        const perRound = results.get(t)!;
+        const r = mergeResults(perRound);
+        row.rounds[t.name] = perRound.map((x) => ({
+          opsPerSec: x.opsPerSec,
+          serverCpuUsPerOp: x.serverCpuUsPerOp,
+        }));
         log(
           `${sc.id.padEnd(14)} ${t.name.padEnd(8)} ${f0(r.opsPerSec).padStart(8)} ops/s ${f1(r.mbPerSec).padStart(7)} MB/s ` +
             `p50 ${ms(r.p50ms)} ms p99 ${ms(r.p99ms)} ms, server ${f0(r.serverCpuUsPerOp)} µs CPU/op, ` +
-            `client ${r.clientCores.toFixed(2)} cores${r.errors ? `  ${r.errors} errors, first: ${r.firstError}` : ''}`,
+            `client ${r.clientCores.toFixed(2)} cores, rounds ${perRound.map((x) => f0(x.opsPerSec)).join(' ')} ops/s` +
+            (r.errors ? `  ${r.errors} errors, first: ${r.firstError}` : ''),
         );
         if (t.name === 'baseline') row.baseline = r;
         else row.coffer = r;
