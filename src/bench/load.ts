@@ -85,6 +85,36 @@ export function mergeResults(rs: LoadResult[]): LoadResult {
   );
 }
 
+const cpuSeconds = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1e6;
+
+export interface CpuSample {
+  server: number;
+  client: number;
+}
+
+/**
+ * CPU used between two moments (ms from now), sampled by a timer at each. `close()` returns the
+ * difference, sampling the end itself when its timer has not run yet: when the run stopped early,
+ * or when the last workers finished in the same event-loop turn in which the window closed, before
+ * the timers' turn came (a busy client at tens of thousands of requests per second does that, and
+ * the figure used to come out NaN). A window that never opened gives NaN.
+ */
+export function cpuWindow(startMs: number, endMs: number, sample: () => CpuSample): { close(): CpuSample } {
+  let start: CpuSample | undefined;
+  let end: CpuSample | undefined;
+  const tStart = setTimeout(() => (start = sample()), startMs);
+  const tEnd = setTimeout(() => (end = sample()), endMs);
+  return {
+    close() {
+      clearTimeout(tStart);
+      clearTimeout(tEnd);
+      if (start === undefined) return { server: NaN, client: NaN };
+      end ??= sample();
+      return { server: end.server - start.server, client: end.client - start.client };
+    },
+  };
+}
+
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: o.concurrency, maxFreeSockets: o.concurrency });
   const latencies: number[] = [];
@@ -98,15 +128,10 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   let timedOps = 0;
   let lastTimedEnd = timedFrom;
   const maxOps = o.maxOps ?? 0;
-  // CPU at the window's edges: a timer fires at each (the event loop is never blocked for long).
-  let cpu0 = { server: NaN, client: process.cpuUsage() };
-  let cpu1 = { server: NaN, client: process.cpuUsage() };
-  const sample = (): { server: number; client: NodeJS.CpuUsage } => ({
+  const cpu = cpuWindow(o.warmupMs, o.warmupMs + o.durationMs, () => ({
     server: o.serverCpu ? o.serverCpu() : NaN,
-    client: process.cpuUsage(),
-  });
-  const tStart = setTimeout(() => (cpu0 = sample()), o.warmupMs);
-  const tEnd = setTimeout(() => (cpu1 = sample()), o.warmupMs + o.durationMs);
+    client: cpuSeconds(process.cpuUsage()),
+  }));
 
   const one = (r: PreparedRequest): Promise<{ status: number; bytes: number; body?: string }> =>
     new Promise((resolve, reject) => {
@@ -175,21 +200,11 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   };
 
   await Promise.all(Array.from({ length: o.concurrency }, () => worker()));
-  clearTimeout(tStart);
-  clearTimeout(tEnd);
-  if (performance.now() < until) cpu1 = sample(); // stopped early (maxOps)
+  const used = cpu.close();
   agent.destroy();
   const stoppedEarly = maxOps > 0 && timedOps >= maxOps;
   const seconds = Math.max(1e-9, ((stoppedEarly ? lastTimedEnd : until) - timedFrom) / 1000);
-  return summarise(
-    latencies,
-    bytes,
-    seconds,
-    cpu1.server - cpu0.server,
-    (cpu1.client.user + cpu1.client.system - cpu0.client.user - cpu0.client.system) / 1e6,
-    errors,
-    firstError,
-  );
+  return summarise(latencies, bytes, seconds, used.server, used.client, errors, firstError);
 }
 
 /** Runs each request exactly once (set-up work, untimed); returns how many failed and the first failure. */
