@@ -14,7 +14,7 @@ import type { BlobStore } from '../../storage/ports.js';
 import { BucketPolicyCache } from './bucket-policy.js';
 import { parseBodyExpectation } from './checksum.js';
 import type { ServiceDeps } from './deps.js';
-import { abortUpload, createUpload, sweepOrphanUploads, uploadPart } from './multipart.js';
+import { abortUpload, createUpload, newUploadId, sweepOrphanUploads, uploadPart } from './multipart.js';
 
 let dir: string;
 let meta: MetaStore;
@@ -114,5 +114,16 @@ describe('sweepOrphanUploads', () => {
     expect(await meta.multipart.listParts('lost', 0, 10)).toEqual([]);
     expect((await meta.multipart.listParts(live.uploadId, 0, 10)).map((p) => p.partNumber)).toEqual([1]);
     expect(await sweepOrphanUploads(d)).toBe(0);
+  });
+});
+
+describe('newUploadId', () => {
+  it('makes distinct URL-safe ids that never start with a character a command line takes for an option', () => {
+    const ids = new Set<string>();
+    // With plain base64url about 1 id in 64 starts with '-' (and 1 in 64 with '_'): 10,000 ids would
+    // hold ~150 of each.
+    for (let i = 0; i < 10_000; i++) ids.add(newUploadId());
+    expect(ids.size).toBe(10_000);
+    for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9][A-Za-z0-9_-]{31}$/);
   });
 });

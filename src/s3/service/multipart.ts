@@ -25,8 +25,19 @@ export const MAX_PART_SIZE = 5 * 1024 ** 3;
 export const noSuchUpload = (uploadId: string): CofferError =>
   new CofferError('NoSuchUpload', undefined, { extra: { UploadId: uploadId } });
 
-/** Upload ids are random and URL-safe (they travel in query strings and name a directory). */
-export const newUploadId = (): string => randomBytes(24).toString('base64url');
+/**
+ * Upload ids are random and URL-safe (they travel in query strings and name a directory), and start
+ * with a letter or digit: base64url may start with '-', and command-line parsers take such a value
+ * for an option (`aws s3api upload-part --upload-id -xtY…` fails with "expected one argument"), as
+ * 1 upload in 64 did. S3's own ids never start with '-'.
+ */
+export function newUploadId(): string {
+  for (;;) {
+    const id = randomBytes(24).toString('base64url');
+    if (ALNUM.test(id)) return id;
+  }
+}
+const ALNUM = /^[A-Za-z0-9]/;
 
 export interface CreateUploadInput {
   bucket: string;
