@@ -25,6 +25,8 @@ export const MAX_PART_SIZE = 5 * 1024 ** 3;
 export const noSuchUpload = (uploadId: string): CofferError =>
   new CofferError('NoSuchUpload', undefined, { extra: { UploadId: uploadId } });
 
+const STARTS_ALNUM = /^[A-Za-z0-9]/;
+
 /**
  * Upload ids are random and URL-safe (they travel in query strings and name a directory), and start
  * with a letter or digit: base64url may start with '-', and command-line parsers take such a value
@@ -34,10 +36,9 @@ export const noSuchUpload = (uploadId: string): CofferError =>
 export function newUploadId(): string {
   for (;;) {
     const id = randomBytes(24).toString('base64url');
-    if (ALNUM.test(id)) return id;
+    if (STARTS_ALNUM.test(id)) return id;
   }
 }
-const ALNUM = /^[A-Za-z0-9]/;
 
 export interface CreateUploadInput {
   bucket: string;
