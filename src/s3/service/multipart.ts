@@ -327,8 +327,7 @@ export async function completeUpload(
   if (checksumType !== undefined) record.checksumType = checksumType;
   // As for PutObject: the index row is written while the rename is made durable.
   await Promise.all([info.durable, d.meta.objects.put(record)]);
-  await d.meta.multipart.delete(upload.uploadId);
-  await d.blobs.deleteUpload(upload.uploadId);
+  await discardUpload(d, upload.uploadId);
   return record;
 }
 
