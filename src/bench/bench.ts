@@ -264,6 +264,22 @@ function processCpuSeconds(pid: number | undefined): number {
   }
 }
 
+/*
+ * A process's main thread (its event loop, for node): seconds on a CPU and runnable but waiting for
+ * one, from /proc/<pid>/task/<pid>/schedstat (Linux, in nanoseconds); NaN elsewhere. Session 6 found
+ * Coffer's loop saturated at small-PUT concurrency 16 this way (on CPU 75 %, waiting 16 %) while its
+ * CPU per operation alone did not show it.
+ */
+function mainThreadSeconds(pid: number | undefined): { run: number; wait: number } {
+  if (pid === undefined) return { run: NaN, wait: NaN };
+  try {
+    const [run, wait] = fs.readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ');
+    return { run: Number(run) / 1e9, wait: Number(wait) / 1e9 };
+  } catch {
+    return { run: NaN, wait: NaN };
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Reporting
 // ---------------------------------------------------------------------------------------------
@@ -275,11 +291,19 @@ interface Row {
    * Each server's rounds in order (ops/s, server CPU µs/op): a phase in which the machine as a whole
    * ran slower (for example while the disk works off discards) shows as rounds out of line for both.
    */
-  rounds?: Record<string, { opsPerSec: number; serverCpuUsPerOp: number }[]>;
+  rounds?: Record<
+    string,
+    { opsPerSec: number; serverCpuUsPerOp: number; loopOnCpu: number; loopWaiting: number }[]
+  >;
 }
 
 const f0 = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—');
 const f1 = (n: number): string => (Number.isFinite(n) ? (n >= 100 ? n.toFixed(0) : n.toFixed(1)) : '—');
+/** An event loop's shares of the window: "75 + 16 %" (on a CPU + waiting for one). */
+const loopShares = (r: LoadResult): string =>
+  Number.isFinite(r.loopOnCpu) && Number.isFinite(r.loopWaiting)
+    ? `${Math.round(r.loopOnCpu * 100)} + ${Math.round(r.loopWaiting * 100)} %`
+    : '—';
 const ms = (n: number): string =>
   Number.isFinite(n) ? (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2)) : '—';
 
@@ -337,8 +361,8 @@ function table(rows: Row[], o: Options): string {
   // whether the client (same machine) was the limit.
   lines.push(
     '',
-    '| scenario | conc. | baseline server CPU µs/op | Coffer server CPU µs/op | baseline / Coffer | client cores (baseline / Coffer) |',
-    '|---|--:|--:|--:|--:|--:|',
+    '| scenario | conc. | baseline server CPU µs/op | Coffer server CPU µs/op | baseline / Coffer | client cores (baseline / Coffer) | event loop on CPU + waiting (baseline / Coffer) |',
+    '|---|--:|--:|--:|--:|--:|--:|',
   );
   for (const r of rows) {
     const b = r.baseline;
@@ -346,7 +370,8 @@ function table(rows: Row[], o: Options): string {
     const eff = b && c ? b.serverCpuUsPerOp / c.serverCpuUsPerOp : NaN;
     lines.push(
       `| ${r.scenario.label} | ${r.scenario.concurrency} | ${b ? f0(b.serverCpuUsPerOp) : '—'} | ${c ? f0(c.serverCpuUsPerOp) : 'n/a'} | ` +
-        `${Number.isFinite(eff) ? `${Math.round(eff * 100)} %` : '—'} | ${b ? b.clientCores.toFixed(2) : '—'} / ${c ? c.clientCores.toFixed(2) : 'n/a'} |`,
+        `${Number.isFinite(eff) ? `${Math.round(eff * 100)} %` : '—'} | ${b ? b.clientCores.toFixed(2) : '—'} / ${c ? c.clientCores.toFixed(2) : 'n/a'} | ` +
+        `${b ? loopShares(b) : '—'} / ${c ? loopShares(c) : 'n/a'} |`,
     );
   }
   return lines.join('\n') + '\n';
@@ -489,6 +514,7 @@ async function main(): Promise<number> {
             durationMs: total / o.rounds,
             request: (i: number) => pool[i % pool.length]!,
             serverCpu: () => processCpuSeconds(t.server.child.pid),
+            serverLoop: () => mainThreadSeconds(t.server.child.pid),
           });
           results.get(t)!.push(r);
           if (r.errors > 0) exitCode = 1;
@@ -501,11 +527,13 @@ async function main(): Promise<number> {
         row.rounds[t.name] = perRound.map((x) => ({
           opsPerSec: x.opsPerSec,
           serverCpuUsPerOp: x.serverCpuUsPerOp,
+          loopOnCpu: x.loopOnCpu,
+          loopWaiting: x.loopWaiting,
         }));
         log(
           `${sc.id.padEnd(14)} ${t.name.padEnd(8)} ${f0(r.opsPerSec).padStart(8)} ops/s ${f1(r.mbPerSec).padStart(7)} MB/s ` +
             `p50 ${ms(r.p50ms)} ms p99 ${ms(r.p99ms)} ms, server ${f0(r.serverCpuUsPerOp)} µs CPU/op, ` +
-            `client ${r.clientCores.toFixed(2)} cores, rounds ${perRound.map((x) => f0(x.opsPerSec)).join(' ')} ops/s` +
+            `client ${r.clientCores.toFixed(2)} cores, loop ${loopShares(r)} on CPU + waiting, rounds ${perRound.map((x) => f0(x.opsPerSec)).join(' ')} ops/s` +
             (r.errors ? `  ${r.errors} errors, first: ${r.firstError}` : ''),
         );
         if (t.name === 'baseline') row.baseline = r;

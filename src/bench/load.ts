@@ -23,6 +23,12 @@ export interface LoadOptions {
   maxOps?: number;
   /** CPU seconds the server process has used so far; sampled at both ends of the timed window. */
   serverCpu?: () => number;
+  /**
+   * Seconds the server's event-loop thread has so far spent on a CPU (`run`) and runnable but
+   * waiting for one (`wait`); sampled with serverCpu. A loop whose two shares add up to nearly the
+   * whole window is the server's limit, whatever its CPU per operation.
+   */
+  serverLoop?: () => { run: number; wait: number };
 }
 
 export interface LoadResult {
@@ -38,19 +44,30 @@ export interface LoadResult {
   serverCpuUsPerOp: number;
   /** Client CPU use over the timed window, 1 = one core: near 1 means the client may be the limit. */
   clientCores: number;
+  /** Share of the timed window the server's event loop ran on a CPU (needs `serverLoop`). */
+  loopOnCpu: number;
+  /** Share of the timed window the server's event loop was runnable but waiting for a CPU. */
+  loopWaiting: number;
   /** Raw figures, so that several rounds can be merged (not serialised). */
-  raw: { latencies: number[]; bytes: number; serverCpuS: number; clientCpuS: number };
+  raw: RawFigures;
+}
+
+interface RawFigures {
+  latencies: number[];
+  bytes: number;
+  serverCpuS: number;
+  clientCpuS: number;
+  loopRunS: number;
+  loopWaitS: number;
 }
 
 function summarise(
-  latencies: number[],
-  bytes: number,
+  raw: RawFigures,
   seconds: number,
-  serverCpuS: number,
-  clientCpuS: number,
   errors: number,
   firstError: string | undefined,
 ): LoadResult {
+  const { latencies, bytes, serverCpuS, clientCpuS } = raw;
   latencies.sort((a, b) => a - b);
   const pct = (p: number): number =>
     latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]! : NaN;
@@ -64,7 +81,9 @@ function summarise(
     p99ms: pct(0.99),
     serverCpuUsPerOp: latencies.length ? (serverCpuS * 1e6) / latencies.length : NaN,
     clientCores: clientCpuS / seconds,
-    raw: { latencies, bytes, serverCpuS, clientCpuS },
+    loopOnCpu: raw.loopRunS / seconds,
+    loopWaiting: raw.loopWaitS / seconds,
+    raw,
   };
   Object.defineProperty(r, 'raw', { enumerable: false });
   if (firstError !== undefined) r.firstError = firstError;
@@ -74,13 +93,18 @@ function summarise(
 /** Several timed windows of the same cell as one: operations, bytes, time and CPU add up. */
 export function mergeResults(rs: LoadResult[]): LoadResult {
   const firstError = rs.find((r) => r.firstError !== undefined)?.firstError;
+  const sum = (f: (r: LoadResult) => number): number => rs.reduce((n, r) => n + f(r), 0);
   return summarise(
-    rs.flatMap((r) => r.raw.latencies),
-    rs.reduce((n, r) => n + r.raw.bytes, 0),
-    rs.reduce((n, r) => n + r.seconds, 0),
-    rs.reduce((n, r) => n + r.raw.serverCpuS, 0),
-    rs.reduce((n, r) => n + r.raw.clientCpuS, 0),
-    rs.reduce((n, r) => n + r.errors, 0),
+    {
+      latencies: rs.flatMap((r) => r.raw.latencies),
+      bytes: sum((r) => r.raw.bytes),
+      serverCpuS: sum((r) => r.raw.serverCpuS),
+      clientCpuS: sum((r) => r.raw.clientCpuS),
+      loopRunS: sum((r) => r.raw.loopRunS),
+      loopWaitS: sum((r) => r.raw.loopWaitS),
+    },
+    sum((r) => r.seconds),
+    sum((r) => r.errors),
     firstError,
   );
 }
@@ -90,7 +114,12 @@ const cpuSeconds = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1e6;
 export interface CpuSample {
   server: number;
   client: number;
+  /** The server's event loop: seconds on a CPU, and runnable but waiting for one. */
+  loopRun: number;
+  loopWait: number;
 }
+
+const NO_SAMPLE: CpuSample = { server: NaN, client: NaN, loopRun: NaN, loopWait: NaN };
 
 /**
  * CPU used between two moments (ms from now), sampled by a timer at each. `close()` returns the
@@ -108,9 +137,14 @@ export function cpuWindow(startMs: number, endMs: number, sample: () => CpuSampl
     close() {
       clearTimeout(tStart);
       clearTimeout(tEnd);
-      if (start === undefined) return { server: NaN, client: NaN };
+      if (start === undefined) return NO_SAMPLE;
       end ??= sample();
-      return { server: end.server - start.server, client: end.client - start.client };
+      return {
+        server: end.server - start.server,
+        client: end.client - start.client,
+        loopRun: end.loopRun - start.loopRun,
+        loopWait: end.loopWait - start.loopWait,
+      };
     },
   };
 }
@@ -128,10 +162,15 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   let timedOps = 0;
   let lastTimedEnd = timedFrom;
   const maxOps = o.maxOps ?? 0;
-  const cpu = cpuWindow(o.warmupMs, o.warmupMs + o.durationMs, () => ({
-    server: o.serverCpu ? o.serverCpu() : NaN,
-    client: cpuSeconds(process.cpuUsage()),
-  }));
+  const cpu = cpuWindow(o.warmupMs, o.warmupMs + o.durationMs, () => {
+    const loop = o.serverLoop?.();
+    return {
+      server: o.serverCpu ? o.serverCpu() : NaN,
+      client: cpuSeconds(process.cpuUsage()),
+      loopRun: loop?.run ?? NaN,
+      loopWait: loop?.wait ?? NaN,
+    };
+  });
 
   const one = (r: PreparedRequest): Promise<{ status: number; bytes: number; body?: string }> =>
     new Promise((resolve, reject) => {
@@ -204,7 +243,19 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   agent.destroy();
   const stoppedEarly = maxOps > 0 && timedOps >= maxOps;
   const seconds = Math.max(1e-9, ((stoppedEarly ? lastTimedEnd : until) - timedFrom) / 1000);
-  return summarise(latencies, bytes, seconds, used.server, used.client, errors, firstError);
+  return summarise(
+    {
+      latencies,
+      bytes,
+      serverCpuS: used.server,
+      clientCpuS: used.client,
+      loopRunS: used.loopRun,
+      loopWaitS: used.loopWait,
+    },
+    seconds,
+    errors,
+    firstError,
+  );
 }
 
 /** Runs each request exactly once (set-up work, untimed); returns how many failed and the first failure. */
