@@ -335,11 +335,21 @@ function machine(): string {
     .join(', ');
 }
 
+/** The servers' extra flags from the environment, e.g. "baseline `--dir-fsync`"; '' when none. */
+function extraFlags(): string {
+  const parts: string[] = [];
+  if (process.env.BENCH_BASELINE_ARGS) parts.push(`baseline \`${process.env.BENCH_BASELINE_ARGS}\``);
+  if (process.env.BENCH_COFFER_ARGS) parts.push(`Coffer \`${process.env.BENCH_COFFER_ARGS}\``);
+  return parts.join(', ');
+}
+
 function table(rows: Row[], o: Options): string {
   const lines = [
     `Coffer vs. baseline — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; ${machine()}.`,
     `Each cell: ${o.durationMs} ms timed (64 MiB: at least 4000 ms) in ${o.rounds} round(s) alternating between the servers, ` +
       `each after a warm-up (${o.warmupMs} ms, later rounds ≤ 500 ms); same client, same machine, same run.`,
+    // A non-default yardstick must be visible wherever the figures are quoted.
+    ...(extraFlags() ? [`Extra flags: ${extraFlags()}.`] : []),
     '',
     '| scenario | conc. | baseline ops/s | Coffer ops/s | baseline MB/s | Coffer MB/s | baseline p50 / p99 ms | Coffer p50 / p99 ms | Coffer / baseline | target |',
     '|---|--:|--:|--:|--:|--:|--:|--:|--:|:--|',
