@@ -344,12 +344,13 @@ function extraFlags(): string {
 }
 
 function table(rows: Row[], o: Options): string {
+  const flags = extraFlags();
   const lines = [
     `Coffer vs. baseline — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; ${machine()}.`,
     `Each cell: ${o.durationMs} ms timed (64 MiB: at least 4000 ms) in ${o.rounds} round(s) alternating between the servers, ` +
       `each after a warm-up (${o.warmupMs} ms, later rounds ≤ 500 ms); same client, same machine, same run.`,
     // A non-default yardstick must be visible wherever the figures are quoted.
-    ...(extraFlags() ? [`Extra flags: ${extraFlags()}.`] : []),
+    ...(flags ? [`Extra flags: ${flags}.`] : []),
     '',
     '| scenario | conc. | baseline ops/s | Coffer ops/s | baseline MB/s | Coffer MB/s | baseline p50 / p99 ms | Coffer p50 / p99 ms | Coffer / baseline | target |',
     '|---|--:|--:|--:|--:|--:|--:|--:|--:|:--|',
