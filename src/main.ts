@@ -1,10 +1,12 @@
 // Composition root: config → adapters → services → surfaces → listener. The only place that wires
 // concrete implementations together; everything else receives its dependencies.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, stat } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from './config/config.js';
 import { loadRootCredentials } from './config/root-credentials.js';
 import type { Logger } from './kernel/log.js';
+import { applyAffinity, planFor, type AffinityMode } from './kernel/cpu-affinity.js';
+import { startHashWorkers } from './kernel/digest-offload.js';
 import { startHttpServer, type RunningServer } from './http/server.js';
 import { authenticate, signedService } from './auth/authenticate.js';
 import type { SignedRequest } from './auth/types.js';
@@ -27,6 +29,31 @@ export interface Coffer {
   readonly server: RunningServer;
   readonly rootAccessKeyId: string;
   close(): Promise<void>;
+}
+
+/**
+ * --cpu-affinity: the event loop on its own CPU, every other thread elsewhere (kernel/cpu-affinity.ts).
+ * The helper threads are started first, because threads started later inherit the loop's CPUs.
+ */
+async function placeThreads(mode: AffinityMode, dataDir: string, log: Logger): Promise<void> {
+  const plan = planFor(mode);
+  if (typeof plan === 'string') {
+    if (mode.kind !== 'off') log.warn('threads left unpinned', { why: plan });
+    return;
+  }
+  // libuv starts all its pool threads at the first request made to the pool.
+  await new Promise<void>((resolve) => stat(dataDir, () => resolve()));
+  await startHashWorkers();
+  try {
+    await applyAffinity(plan);
+    log.info('threads pinned', {
+      loop: plan.loop.join(','),
+      helpers: plan.helpers.join(','),
+      why: plan.reason,
+    });
+  } catch (err) {
+    log.warn('threads left unpinned', { why: err instanceof Error ? err.message : String(err) });
+  }
 }
 
 export async function startCoffer(
@@ -107,6 +134,8 @@ export async function startCoffer(
     tracker.begin(ctx, service === 'iam' ? 'iam' : service === 'sts' ? 'sts' : 's3');
     return service === 'iam' ? iam : service === 'sts' ? sts : s3;
   };
+
+  if (config.cpuAffinity !== undefined) await placeThreads(config.cpuAffinity, config.dataDir, log);
 
   const server = await startHttpServer({
     address: config.address,

@@ -20,6 +20,10 @@ program
   .option('--tls-cert <file>', 'PEM certificate: serve HTTPS (COFFER_TLS_CERT)')
   .option('--tls-key <file>', 'PEM private key (COFFER_TLS_KEY)')
   .option('--log-level <level>', 'debug|info|warn|error|silent (COFFER_LOG_LEVEL, default info)')
+  .option(
+    '--cpu-affinity <mode>',
+    'off | auto | LOOP:HELPERS CPU lists: event loop and helper threads on separate CPUs, for a dedicated host (COFFER_CPU_AFFINITY, default off)',
+  )
   .action(async (flags: ConfigFlags) => {
     const missing = missingServerOptions();
     if (missing.length > 0) {

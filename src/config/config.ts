@@ -1,6 +1,7 @@
 // Typed configuration: flags, then COFFER_* environment variables, then defaults. This is the only
 // module that reads process.env (main passes it in), so everything else receives a Config value.
 import { z } from 'zod';
+import { parseAffinityMode, type AffinityMode } from '../kernel/cpu-affinity.js';
 
 export interface Config {
   address: string;
@@ -22,6 +23,8 @@ export interface Config {
   auditWebhook?: { url: string; token?: string; format: 'json' | 'splunk' };
   /** Largest non-object request body we buffer (XML configs, IAM forms): 1 MiB... 2 MiB for DeleteObjects. */
   maxXmlBodySize: number;
+  /** Thread placement on a dedicated host (kernel/cpu-affinity.ts); off by default. */
+  cpuAffinity?: AffinityMode;
 }
 
 export interface ConfigFlags {
@@ -33,6 +36,7 @@ export interface ConfigFlags {
   tlsCert?: string | undefined;
   tlsKey?: string | undefined;
   logLevel?: string | undefined;
+  cpuAffinity?: string | undefined;
 }
 
 const schema = z.object({
@@ -53,6 +57,14 @@ const schema = z.object({
   auditWebhookFormat: z.enum(['json', 'splunk']).optional(),
   maxObjectSize: z.coerce.number().int().positive(),
   maxXmlBodySize: z.coerce.number().int().positive(),
+  cpuAffinity: z.string().transform((text, ctx) => {
+    try {
+      return parseAffinityMode(text);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: e instanceof Error ? e.message : String(e) });
+      return z.NEVER;
+    }
+  }),
 });
 
 const drop = <T extends Record<string, unknown>>(o: T): T =>
@@ -77,6 +89,7 @@ export function loadConfig(flags: ConfigFlags, env: Readonly<Record<string, stri
     auditWebhookFormat: env.COFFER_AUDIT_WEBHOOK_FORMAT,
     maxObjectSize: env.COFFER_MAX_OBJECT_SIZE ?? 5 * 1024 ** 3,
     maxXmlBodySize: env.COFFER_MAX_XML_BODY_SIZE ?? 2 * 1024 ** 2,
+    cpuAffinity: flags.cpuAffinity ?? env.COFFER_CPU_AFFINITY ?? 'off',
   });
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {

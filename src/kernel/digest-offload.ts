@@ -9,9 +9,11 @@
 // Bytes reach the worker through a ring of 1 MiB slots in shared memory, reused from stream to
 // stream: one copy per byte and no allocation per batch. (Transferring fresh ArrayBuffers instead
 // made every batch count as new external memory twice, which tripled the number of full GCs.)
+import { once } from 'node:events';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { MultiDigest, type DigestName } from './checksums.js';
+import { helperThreadsStarted } from './cpu-affinity.js';
 
 /** Bodies at least this long (or of unknown length) are worth a thread hop per batch. */
 export const OFFLOAD_MIN_BYTES = 1024 * 1024;
@@ -57,10 +59,18 @@ class HashWorkers {
   private readonly workers: Worker[] = [];
   private readonly streams = new Map<number, StreamCallbacks>();
   private readonly rings: SharedArrayBuffer[] = [];
+  private readonly online = new WeakSet<Worker>();
   private nextId = 0;
 
   constructor(size: number) {
     for (let i = 0; i < size; i++) this.workers.push(this.spawn(i));
+  }
+
+  /** Resolves once every worker thread is running. */
+  started(): Promise<void> {
+    return Promise.all(this.workers.filter((w) => !this.online.has(w)).map((w) => once(w, 'online'))).then(
+      () => undefined,
+    );
   }
 
   open(algorithms: string[], ring: SharedArrayBuffer, callbacks: StreamCallbacks): Channel {
@@ -83,6 +93,11 @@ class HashWorkers {
     const w = new Worker(WORKER_SOURCE, { eval: true, name: 'coffer-hash' });
     // Idle workers must not keep the process alive (graceful shutdown waits only for requests).
     w.unref();
+    // A worker started after threads were placed (--cpu-affinity) inherited the event loop's CPU.
+    w.once('online', () => {
+      this.online.add(w);
+      helperThreadsStarted();
+    });
     w.on('message', (m: { id: number; slot?: number; digests?: Uint8Array[] | null }) => {
       const s = this.streams.get(m.id);
       if (s === undefined) return;
@@ -110,6 +125,11 @@ class HashWorkers {
 let pool: HashWorkers | undefined;
 const workers = (): HashWorkers =>
   (pool ??= new HashWorkers(Math.max(1, Math.min(4, os.availableParallelism() - 1))));
+
+/** Starts the hash workers now rather than at the first large body; resolves once they run. */
+export function startHashWorkers(): Promise<void> {
+  return workers().started();
+}
 
 /** The digests of one body, as MultiDigest computes them, with Node's hashes run on a worker. */
 export class OffloadedDigest {
