@@ -43,8 +43,9 @@ async function placeThreads(mode: AffinityMode, dataDir: string, log: Logger): P
   }
   // libuv starts all its pool threads at the first request made to the pool.
   await new Promise<void>((resolve) => stat(dataDir, () => resolve()));
-  await startHashWorkers();
   try {
+    // A worker that fails to start is replaced at its first use (and placed then): not fatal here.
+    await startHashWorkers().catch(() => undefined);
     await applyAffinity(plan);
     log.info('threads pinned', {
       loop: plan.loop.join(','),
