@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Config } from './config/config.js';
 import { loadRootCredentials } from './config/root-credentials.js';
 import type { Logger } from './kernel/log.js';
-import { applyAffinity, planFor, type AffinityMode } from './kernel/cpu-affinity.js';
+import { applyAffinity, formatCpuList, planFor, type AffinityMode } from './kernel/cpu-affinity.js';
 import { startHashWorkers } from './kernel/digest-offload.js';
 import { startHttpServer, type RunningServer } from './http/server.js';
 import { authenticate, signedService } from './auth/authenticate.js';
@@ -48,8 +48,8 @@ async function placeThreads(mode: AffinityMode, dataDir: string, log: Logger): P
     await startHashWorkers().catch(() => undefined);
     await applyAffinity(plan);
     log.info('threads pinned', {
-      loop: plan.loop.join(','),
-      helpers: plan.helpers.join(','),
+      loop: formatCpuList(plan.loop),
+      helpers: formatCpuList(plan.helpers),
       why: plan.reason,
     });
   } catch (err) {
