@@ -66,6 +66,12 @@ export async function startCoffer(
   mkdirSync(join(config.dataDir, '.coffer'), { recursive: true, mode: 0o700 });
   const root = loadRootCredentials(config.dataDir, config);
   const meta = openSqliteMeta({ path: indexDbPath(config.dataDir) });
+  try {
+    await meta.ready;
+  } catch (e) {
+    await meta.close();
+    throw e;
+  }
   const blobs = openFsBlobStore({ dataDir: config.dataDir });
   const orphans = await sweepOrphanUploads({ meta, blobs });
   if (orphans > 0) log.info('removed part directories of uploads that no longer exist', { count: orphans });

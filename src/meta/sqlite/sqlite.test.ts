@@ -98,6 +98,36 @@ describe('sqlite specifics', () => {
     }
     await store.close();
   });
+
+  it("writes on the event loop's connection interleave with the index writer's batches", async () => {
+    const store = openSqliteMeta({ path: freshPath() });
+    await store.ready;
+    await store.buckets.create(bucketRecord('b'));
+    // Object rows commit on the writer's thread while bucket updates (transactions that read, then
+    // write) run here: each must wait for the other's write lock, never fail on it.
+    const puts: Promise<void>[] = [];
+    for (let round = 0; round < 150; round++) {
+      for (let i = 0; i < 20; i++) puts.push(store.objects.put(objectRecord('b', `k-${round}-${i}`)));
+      await store.buckets.update('b', { tags: [{ key: 'round', value: String(round) }] });
+      await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(puts);
+    expect((await store.objects.list({ bucket: 'b', prefix: '', maxKeys: 5000 })).objects).toHaveLength(3000);
+    expect((await store.buckets.get('b'))?.tags).toEqual([{ key: 'round', value: '149' }]);
+    await store.close();
+  });
+
+  it('a store closed with writes in flight applies them first', async () => {
+    const path = freshPath();
+    const a = openSqliteMeta({ path });
+    await a.buckets.create(bucketRecord('b'));
+    const puts = Array.from({ length: 100 }, (_, i) => a.objects.put(objectRecord('b', `k${i}`)));
+    await a.close();
+    await Promise.all(puts);
+    const b = openSqliteMeta({ path });
+    expect((await b.objects.list({ bucket: 'b', prefix: '', maxKeys: 1000 })).objects).toHaveLength(100);
+    await b.close();
+  });
 });
 
 describe('listing at scale', () => {

@@ -1,11 +1,10 @@
-// The SQLite MetaStore: one better-sqlite3 connection (WAL, exclusive lock, synchronous=FULL), migrations applied
-// on open, every statement prepared once. Rows map to the port's records here; listings use the
+// The SQLite MetaStore: a better-sqlite3 connection on the event loop (WAL, synchronous=FULL) for reads
+// and most writes, and the index writer's (index-writer.ts) for the hot ones: object and part rows.
+// Migrations applied on open, every statement prepared once. Rows map to the port's records here; listings use the
 // shared seek walk (../listing.ts) over ordered primary-key range scans.
 /* eslint-disable @typescript-eslint/require-await --
    better-sqlite3 is synchronous; `async` methods satisfy the async port and turn throws into rejections. */
-import fs from 'node:fs';
 import Database from 'better-sqlite3';
-import { groupCommit } from '../../kernel/group-commit.js';
 import { CofferError } from '../../errors/error.js';
 import { prefixSuccessor, seekList, startAfter } from '../listing.js';
 import type { ChecksumAlgorithm } from '../../kernel/checksums.js';
@@ -25,6 +24,7 @@ import type {
   ObjectStore,
   PartRecord,
 } from '../ports.js';
+import { IndexWriter, type SqlValue } from './index-writer.js';
 import { migrate } from './migrations.js';
 
 export interface SqliteMetaOptions {
@@ -48,6 +48,8 @@ export interface SqliteMetaStore extends MetaStore {
   readonly counters: SqliteMetaCounters;
   /** The SQL of every listing statement, so tests can EXPLAIN QUERY PLAN the real text. */
   readonly listingSql: readonly string[];
+  /** Resolves once the index writer runs; rejects if it cannot start. */
+  readonly ready: Promise<void>;
 }
 
 interface BucketRow {
@@ -108,6 +110,25 @@ const OBJECT_COLUMNS =
   'bucket, key, size, etag, last_modified, headers, user_metadata, checksums, checksum_type, tags, owner, storage_class, parts, file_mtime_ms';
 // Listings do not return the part layout: it can be large (10,000 parts) and no listing needs it.
 const LIST_COLUMNS = OBJECT_COLUMNS.replace(', parts,', ', NULL AS parts,');
+
+/**
+ * The writes every PUT, DELETE and UploadPart ends in, run by the index writer (index-writer.ts) so
+ * that ordering among them is its queue's. Nothing else writes these rows on a request path.
+ */
+const HOT_STATEMENTS = {
+  putObject: `INSERT INTO objects (${OBJECT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (bucket, key) DO UPDATE SET size = excluded.size, etag = excluded.etag,
+       last_modified = excluded.last_modified, headers = excluded.headers,
+       user_metadata = excluded.user_metadata, checksums = excluded.checksums,
+       checksum_type = excluded.checksum_type, tags = excluded.tags, owner = excluded.owner,
+       storage_class = excluded.storage_class, parts = excluded.parts,
+       file_mtime_ms = excluded.file_mtime_ms`,
+  deleteObject: 'DELETE FROM objects WHERE bucket = ? AND key = ?',
+  putPart: `INSERT INTO parts (upload_id, part_number, size, etag, checksums, last_modified) VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT (upload_id, part_number) DO UPDATE SET size = excluded.size, etag = excluded.etag,
+       checksums = excluded.checksums, last_modified = excluded.last_modified`,
+} as const;
+type HotStatement = keyof typeof HOT_STATEMENTS;
 
 function toObject(r: ObjectRow): ObjectRecord {
   const rec: ObjectRecord = {
@@ -278,33 +299,68 @@ function listStatements(db: Database.Database, columns: string, pluck: boolean):
   };
 }
 
-export function openSqliteMeta(options: SqliteMetaOptions): SqliteMetaStore {
-  const db = new Database(options.path, { timeout: Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000)) });
-  let durably: ReturnType<typeof durableWrites>;
+const inUse = (path: string, cause: unknown): Error =>
+  new Error(
+    `the index ${path} is in use by another Coffer server (one server per data directory; several servers share PostgreSQL)`,
+    { cause },
+  );
+
+/**
+ * One server owns an index file: a second one on the same data directory could not keep its caches
+ * coherent with the first's. The index itself is shared by two connections of this process (the
+ * event loop's and the writer's), so the claim is an exclusive lock on a companion file, held by a
+ * connection that does nothing else until the store closes.
+ */
+function claimIndex(path: string, timeoutMs: number): Database.Database {
+  const guard = new Database(`${path}-lock`, { timeout: timeoutMs });
   try {
-    // One server owns an index file: the process keeps its lock instead of taking and releasing
-    // POSIX locks around every transaction (six fcntl calls per object write), and the WAL index
-    // lives in process memory rather than a shared -shm mapping. It also stops a second server from
-    // opening the same data directory, whose caches could not stay coherent with this one's. Set
-    // before WAL mode, so that the WAL index is never shared memory.
-    db.pragma('locking_mode = EXCLUSIVE');
+    guard.pragma('locking_mode = EXCLUSIVE');
+    guard.pragma('journal_mode = MEMORY');
+    // In exclusive locking mode the lock a transaction takes is kept after it ends.
+    guard.exec('BEGIN EXCLUSIVE; COMMIT');
+    return guard;
+  } catch (e) {
+    guard.close();
+    throw (e as { code?: string }).code === 'SQLITE_BUSY' ? inUse(path, e) : e;
+  }
+}
+
+export function openSqliteMeta(options: SqliteMetaOptions): SqliteMetaStore {
+  const busyTimeoutMs = Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000));
+  const inMemory = options.path === ':memory:' || options.path === '';
+  const guard = inMemory ? undefined : claimIndex(options.path, busyTimeoutMs);
+  const db = new Database(options.path, { timeout: busyTimeoutMs });
+  try {
     db.pragma('journal_mode = WAL');
     // FULL: the WAL is fsynced at every commit, so an acknowledged write survives a power loss
-    // (NORMAL would only survive a process crash). Measured here: ~6,000 vs ~70,000 single puts/s,
-    // i.e. ~0.15 ms per write, small next to the ~1.3 ms a PUT spends fsyncing its file and directory.
+    // (NORMAL would only survive a process crash). The hot writes run on the index writer instead,
+    // which fsyncs the WAL once per batch; what stays here (buckets, uploads, IAM) is infrequent.
     db.pragma('synchronous = FULL');
-    durably = durableWrites(db, options.path);
     db.pragma('foreign_keys = ON');
     migrate(db);
   } catch (e) {
     db.close();
-    if ((e as { code?: string }).code === 'SQLITE_BUSY') {
-      throw new Error(
-        `the index ${options.path} is in use by another Coffer server (one server per data directory; several servers share PostgreSQL)`,
-        { cause: e },
-      );
+    guard?.close();
+    throw (e as { code?: string }).code === 'SQLITE_BUSY' ? inUse(options.path, e) : e;
+  }
+
+  // An in-memory database cannot be shared with another connection: its hot writes stay inline.
+  let writer: IndexWriter | undefined;
+  let hot: (statement: HotStatement, params: SqlValue[]) => Promise<number>;
+  if (inMemory) {
+    const inline = Object.fromEntries(
+      Object.entries(HOT_STATEMENTS).map(([name, sql]) => [name, db.prepare(sql)]),
+    ) as Record<HotStatement, Database.Statement>;
+    hot = async (statement, params) => inline[statement].run(...params).changes;
+  } else {
+    try {
+      const w = (writer = new IndexWriter({ path: options.path, statements: HOT_STATEMENTS, busyTimeoutMs }));
+      hot = (statement, params) => w.run(statement, params);
+    } catch (e) {
+      db.close();
+      guard?.close();
+      throw e;
     }
-    throw e;
   }
 
   const counters: SqliteMetaCounters = { scans: 0, rows: 0 };
@@ -335,6 +391,9 @@ export function openSqliteMeta(options: SqliteMetaOptions): SqliteMetaStore {
     setPolicy: db.prepare('UPDATE buckets SET policy = ? WHERE name = ?'),
     exists: db.prepare('SELECT 1 FROM buckets WHERE name = ?').pluck(),
   };
+  // Transactions that write are run `.immediate`: the index writer commits from its own thread, and
+  // a deferred transaction whose snapshot it overtook could not upgrade to a write (SQLITE_BUSY_SNAPSHOT
+  // at once, without waiting); one that takes the write lock first waits its turn instead.
   const updateBucket = db.transaction((name: string, patch: Parameters<BucketStore['update']>[1]): void => {
     if (b.exists.get(name) === undefined) throw new CofferError('NoSuchBucket');
     if (patch.tags !== undefined) b.setTags.run(JSON.stringify(patch.tags), name);
@@ -368,23 +427,13 @@ export function openSqliteMeta(options: SqliteMetaOptions): SqliteMetaStore {
       return b.delete.run(name).changes > 0;
     },
     async update(name, patch) {
-      updateBucket(name, patch);
+      updateBucket.immediate(name, patch);
     },
   };
 
   // --- objects ---
   const o = {
     get: db.prepare(`SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND key = ?`),
-    put: db.prepare(
-      `INSERT INTO objects (${OBJECT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (bucket, key) DO UPDATE SET size = excluded.size, etag = excluded.etag,
-         last_modified = excluded.last_modified, headers = excluded.headers,
-         user_metadata = excluded.user_metadata, checksums = excluded.checksums,
-         checksum_type = excluded.checksum_type, tags = excluded.tags, owner = excluded.owner,
-         storage_class = excluded.storage_class, parts = excluded.parts,
-         file_mtime_ms = excluded.file_mtime_ms`,
-    ),
-    delete: db.prepare('DELETE FROM objects WHERE bucket = ? AND key = ?'),
     any: db.prepare('SELECT 1 FROM objects WHERE bucket = ? LIMIT 1').pluck(),
     ...listStatements(db, LIST_COLUMNS, false),
   };
@@ -460,27 +509,25 @@ export function openSqliteMeta(options: SqliteMetaOptions): SqliteMetaStore {
       return row && toObject(row);
     },
     async put(r) {
-      await durably(() =>
-        o.put.run(
-          r.bucket,
-          r.key,
-          r.size,
-          r.etag,
-          r.lastModified.getTime(),
-          JSON.stringify(r.headers),
-          JSON.stringify(r.userMetadata),
-          JSON.stringify(r.checksums),
-          r.checksumType ?? null,
-          JSON.stringify(r.tags),
-          r.owner,
-          r.storageClass,
-          r.parts === undefined ? null : JSON.stringify(r.parts),
-          r.fileMtimeMs,
-        ),
-      );
+      await hot('putObject', [
+        r.bucket,
+        r.key,
+        r.size,
+        r.etag,
+        r.lastModified.getTime(),
+        JSON.stringify(r.headers),
+        JSON.stringify(r.userMetadata),
+        JSON.stringify(r.checksums),
+        r.checksumType ?? null,
+        JSON.stringify(r.tags),
+        r.owner,
+        r.storageClass,
+        r.parts === undefined ? null : JSON.stringify(r.parts),
+        r.fileMtimeMs,
+      ]);
     },
     async delete(bucket, key) {
-      return (await durably(() => o.delete.run(bucket, key))).changes > 0;
+      return (await hot('deleteObject', [bucket, key])) > 0;
     },
     async list(q) {
       return listObjects(q);
@@ -504,11 +551,6 @@ export function openSqliteMeta(options: SqliteMetaOptions): SqliteMetaStore {
     any: db.prepare('SELECT 1 FROM uploads WHERE bucket = ? LIMIT 1').pluck(),
     deleteOrphanParts: db.prepare(
       'DELETE FROM parts WHERE NOT EXISTS (SELECT 1 FROM uploads WHERE uploads.upload_id = parts.upload_id)',
-    ),
-    putPart: db.prepare(
-      `INSERT INTO parts (upload_id, part_number, size, etag, checksums, last_modified) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (upload_id, part_number) DO UPDATE SET size = excluded.size, etag = excluded.etag,
-         checksums = excluded.checksums, last_modified = excluded.last_modified`,
     ),
     listParts: db.prepare(
       'SELECT * FROM parts WHERE upload_id = ? AND part_number > ? ORDER BY part_number LIMIT ?',
@@ -597,22 +639,20 @@ export function openSqliteMeta(options: SqliteMetaOptions): SqliteMetaStore {
       return listUploads(q);
     },
     async putPart(p) {
-      await durably(() =>
-        m.putPart.run(
-          p.uploadId,
-          p.partNumber,
-          p.size,
-          p.etag,
-          p.checksums === undefined ? null : JSON.stringify(p.checksums),
-          p.lastModified.getTime(),
-        ),
-      );
+      await hot('putPart', [
+        p.uploadId,
+        p.partNumber,
+        p.size,
+        p.etag,
+        p.checksums === undefined ? null : JSON.stringify(p.checksums),
+        p.lastModified.getTime(),
+      ]);
     },
     async listParts(uploadId, afterPartNumber, max) {
       return (m.listParts.all(uploadId, afterPartNumber, Math.max(0, max)) as PartRow[]).map(toPart);
     },
     async delete(uploadId) {
-      return deleteUpload(uploadId);
+      return deleteUpload.immediate(uploadId);
     },
     async any(bucket) {
       return m.any.get(bucket) !== undefined;
@@ -641,53 +681,12 @@ export function openSqliteMeta(options: SqliteMetaOptions): SqliteMetaStore {
     buckets,
     objects,
     multipart,
+    ready: writer?.ready ?? Promise.resolve(),
     async close() {
+      // The writer first: it applies what was requested before the close.
+      await writer?.close();
       if (db.open) db.close();
-      durably.close();
+      if (guard?.open) guard.close();
     },
   };
-}
-
-/**
- * The hot writes (object put/delete, part records) commit with synchronous=NORMAL — SQLite writes
- * the WAL frames without fsyncing them — and then wait for an fsync of the WAL file run on the
- * thread pool and shared by every write committed meanwhile (group commit). The caller is answered
- * only after that fsync, so an acknowledged write is as durable as with synchronous=FULL, but the
- * event loop no longer blocks ~0.3 ms in fsync per write and concurrent writes share one fsync.
- * Everything else (buckets, IAM, transactions) keeps synchronous=FULL. See docs/adr/0002.
- */
-function durableWrites(
-  db: Database.Database,
-  path: string,
-): (<T>(write: () => T) => Promise<T>) & { close(): void } {
-  const normal = db.prepare('PRAGMA synchronous = NORMAL');
-  const full = db.prepare('PRAGMA synchronous = FULL');
-  const inMemory = path === ':memory:' || path === '';
-  let walFd: number | undefined;
-  const syncWal = groupCommit(
-    () =>
-      new Promise<void>((resolve, reject) => {
-        // The -wal file lives as long as this connection (SQLite removes it only on the last close).
-        walFd ??= fs.openSync(`${path}-wal`, 'r');
-        fs.fsync(walFd, (e) => (e ? reject(e) : resolve()));
-      }),
-  );
-  const durably = async <T>(write: () => T): Promise<T> => {
-    if (inMemory || db.inTransaction) return write();
-    normal.run();
-    let result: T;
-    try {
-      result = write();
-    } finally {
-      full.run();
-    }
-    await syncWal();
-    return result;
-  };
-  return Object.assign(durably, {
-    close(): void {
-      if (walFd !== undefined) fs.closeSync(walFd);
-      walFd = undefined;
-    },
-  });
 }
