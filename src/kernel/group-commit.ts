@@ -1,7 +1,7 @@
 // Group commit: many callers that each need "a flush that began after my write" share one flush.
 // While a flush runs, callers queue for the next one; when it ends, a single new flush serves all of
-// them. Used for fsyncs (the SQLite WAL, directories) that concurrent requests would otherwise
-// issue one by one.
+// them. Used for the directory fsyncs that concurrent requests would otherwise issue one by one (the
+// index's WAL fsync is batched by its writer thread instead: meta/sqlite/index-writer.ts).
 
 /**
  * Returns `request()`: resolves after a run of `flush` that started after the call (rejects if it

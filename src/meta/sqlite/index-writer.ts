@@ -129,8 +129,9 @@ export class IndexWriter {
       name: 'coffer-index-writer',
       workerData: { ...options, driver, maxBatch: MAX_BATCH },
     });
-    // The writer keeps the process alive while it has work (starting, a batch, closing): an idle one
-    // must not, or a server could never exit on its own.
+    // The writer keeps the process alive while it has work (starting, a batch, closing): it starts
+    // referenced, and idle() unrefs it, since an idle one must not keep a process from exiting.
+
     // A thread started after threads were placed (--cpu-affinity) inherited the event loop's CPU.
     this.worker.once('online', helperThreadsStarted);
     this.ready = new Promise((resolve, reject) => {
