@@ -12,6 +12,7 @@ import { authenticate, signedService } from './auth/authenticate.js';
 import type { SignedRequest } from './auth/types.js';
 import type { RequestContext } from './kernel/request-context.js';
 import { openSqliteMeta } from './meta/sqlite/store.js';
+import { addonMissing, durableFileAddon } from './storage/fs/native.js';
 import { indexDbPath, openFsBlobStore } from './storage/fs/store.js';
 import { createS3Surface } from './s3/api/surface.js';
 import { sweepOrphanUploads } from './s3/service/multipart.js';
@@ -73,6 +74,11 @@ export async function startCoffer(
     throw e;
   }
   const blobs = openFsBlobStore({ dataDir: config.dataDir });
+  if (durableFileAddon() === undefined) {
+    log.warn('small objects are written without the durable-file addon (slower, same result)', {
+      why: addonMissing,
+    });
+  }
   const orphans = await sweepOrphanUploads({ meta, blobs });
   if (orphans > 0) log.info('removed part directories of uploads that no longer exist', { count: orphans });
 

@@ -62,6 +62,20 @@ describe('coffer server', () => {
     });
   });
 
+  it('writes small objects with the durable-file addon, or says it does not and still works without', async () => {
+    for (const native of ['on', 'off']) {
+      const s = await startServer({ env: { COFFER_NATIVE_FS: native } });
+      stops.push(() => s.stop());
+      const c = client(s.endpoint, s.accessKeyId, s.secretAccessKey);
+      await c.send(new CreateBucketCommand({ Bucket: 'small' }));
+      await c.send(new PutObjectCommand({ Bucket: 'small', Key: 'a/b.txt', Body: 'tiny body' }));
+      expect(readFileSync(join(s.dataDir, 'small', 'a', 'b.txt'), 'utf8')).toBe('tiny body');
+      expect(readdirSync(join(s.dataDir, '.coffer', 'tmp'))).toEqual([]);
+      const warned = /without the durable-file addon/.test(s.stdout() + s.stderr());
+      expect([native, warned]).toEqual([native, native === 'off']);
+    }
+  });
+
   it('generates root credentials on first start, prints them once and keeps them 0600', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'coffer-gen-'));
     const first = await startServer({ dataDir, env: { COFFER_ROOT_USER: '', COFFER_ROOT_PASSWORD: '' } });

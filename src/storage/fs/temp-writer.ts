@@ -17,7 +17,7 @@ import { closeQuietly, fsync, openFd, unlinkQuietly, writev } from './fsx.js';
  */
 const tempPrefix = randomBytes(9).toString('hex');
 let tempSeq = 0;
-const tempName = (tmpDir: string): string => `${tmpDir}/${tempPrefix}.${(++tempSeq).toString(36)}`;
+export const tempName = (tmpDir: string): string => `${tmpDir}/${tempPrefix}.${(++tempSeq).toString(36)}`;
 
 /** Where pumpBody delivers a body: a streaming temp writer, or a buffer for small bodies. */
 export interface BodySink {
@@ -302,32 +302,18 @@ export function pumpBody(body: Readable, writer: BodySink, options: WriteOptions
 }
 
 /**
- * A small body (its declared length at most a few tens of KiB) written in one go: the chunks are
- * hashed and held as they arrive while the temp file is being opened on the thread pool, then
- * written with one inline writev (a page-cache copy of a few µs, cheaper than another thread-pool
- * round trip), fsynced on the pool, fstat-ed and closed inline. Same result as a TempWriter.
+ * A small body (its declared length at most a few tens of KiB) gathered in memory and hashed as it
+ * arrives, to be written with one call once complete: by the durable-file addon (one thread-pool
+ * job that also renames it into place; see native.ts), or by SmallTemp below.
  */
-export class SmallTemp implements BodySink {
-  private readonly chunks: Buffer[] = [];
-  private readonly digest: MultiDigest;
+export class HeldBody implements BodySink {
+  readonly chunks: Buffer[] = [];
+  protected readonly digest: MultiDigest;
   size = 0;
   readonly error: Error | undefined = undefined;
 
-  private constructor(
-    readonly path: string,
-    private readonly opening: Promise<number>,
-    digests: Iterable<DigestName>,
-  ) {
+  constructor(digests: Iterable<DigestName> = []) {
     this.digest = new MultiDigest(['MD5', ...digests]);
-    // A failed open is reported by finish() or cleaned up by abort(); never unhandled.
-    opening.catch(() => undefined);
-  }
-
-  /** Starts opening the temp file; the body can be pushed meanwhile. */
-  static start(tmpDir: string, digests: Iterable<DigestName> = []): SmallTemp {
-    const path = tempName(tmpDir);
-    const flags = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL;
-    return new SmallTemp(path, openFd(path, flags, 0o644), digests);
   }
 
   push(chunk: Buffer): boolean {
@@ -340,6 +326,36 @@ export class SmallTemp implements BodySink {
 
   drained(): Promise<void> {
     return Promise.resolve();
+  }
+
+  /** The digests of everything pushed (call once). */
+  digests(): Promise<Partial<Record<DigestName, Buffer>>> {
+    return this.digest.finish();
+  }
+}
+
+/**
+ * A small body written without the addon: the temp file is opened on the thread pool while the
+ * chunks arrive, then written with one inline writev (a page-cache copy of a few µs, cheaper than
+ * another thread-pool round trip), fsynced on the pool, fstat-ed and closed inline. Same result as
+ * a TempWriter.
+ */
+export class SmallTemp extends HeldBody {
+  private constructor(
+    readonly path: string,
+    private readonly opening: Promise<number>,
+    digests: Iterable<DigestName>,
+  ) {
+    super(digests);
+    // A failed open is reported by finish() or cleaned up by abort(); never unhandled.
+    opening.catch(() => undefined);
+  }
+
+  /** Starts opening the temp file; the body can be pushed meanwhile. */
+  static start(tmpDir: string, digests: Iterable<DigestName> = []): SmallTemp {
+    const path = tempName(tmpDir);
+    const flags = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL;
+    return new SmallTemp(path, openFd(path, flags, 0o644), digests);
   }
 
   /** Writes the body, fsyncs and closes; resolves the finished temp blob. */
