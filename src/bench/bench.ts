@@ -52,7 +52,8 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
                       [--rounds N] [--large-mib N] [--out FILE] [--baseline-only] [--keep] [--profile]
 env: BENCH_DURATION_MS (timed ms per cell, split over rounds), BENCH_WARMUP_MS, BENCH_ROUNDS, BENCH_ONLY, BENCH_QUICK=1,
      BENCH_BASELINE_ONLY=1, BENCH_PROFILE=1, BENCH_KEEP=1,
-     BENCH_COFFER_ARGS / BENCH_BASELINE_ARGS (extra server flags)
+     BENCH_COFFER_ARGS / BENCH_BASELINE_ARGS (extra server flags),
+     BENCH_VARIANT_ARGS / BENCH_VARIANT_ENV ('A=1 B=2'): a second Coffer with these, in the same rounds (an A/B)
 scenarios: ${scenarios.map((s) => s.id).join(', ')}`);
     process.exit(0);
   }
@@ -121,7 +122,8 @@ interface Pools {
 }
 
 interface Target {
-  name: 'baseline' | 'Coffer';
+  /** 'baseline', 'Coffer', or a variant Coffer of an A/B run. */
+  name: string;
   server: SpawnedServer;
   pools: Pools;
 }
@@ -287,6 +289,8 @@ interface Row {
   scenario: Scenario;
   baseline?: LoadResult;
   coffer?: LoadResult;
+  /** Further Coffer servers of an A/B run (BENCH_VARIANT_ARGS / BENCH_VARIANT_ENV), by name. */
+  variants?: Record<string, LoadResult>;
   /**
    * Each server's rounds in order (ops/s, server CPU µs/op): a phase in which the machine as a whole
    * ran slower (for example while the disk works off discards) shows as rounds out of line for both.
@@ -391,6 +395,18 @@ function table(rows: Row[], o: Options): string {
 // ---------------------------------------------------------------------------------------------
 // Main
 // ---------------------------------------------------------------------------------------------
+const splitArgs = (v: string | undefined): string[] => (v ? v.split(/\s+/).filter(Boolean) : []);
+
+/** `A=1 B=two` → { A: '1', B: 'two' } (BENCH_VARIANT_ENV). */
+function parseEnvList(v: string | undefined): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of splitArgs(v)) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new Error(`BENCH_VARIANT_ENV: expected NAME=value, got ${pair}`);
+    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return env;
+}
 async function main(): Promise<number> {
   const o = parseOptions(process.argv.slice(2), process.env);
   const selected = o.only
@@ -428,9 +444,7 @@ async function main(): Promise<number> {
         '0',
         '--data',
         path.join(work, 'baseline'),
-        ...(process.env.BENCH_BASELINE_ARGS
-          ? process.env.BENCH_BASELINE_ARGS.split(/\s+/).filter(Boolean)
-          : []),
+        ...splitArgs(process.env.BENCH_BASELINE_ARGS),
       ],
     });
     servers.push(baseline);
@@ -440,19 +454,24 @@ async function main(): Promise<number> {
       pools: await buildPools(plainSigner, o, small, large, tiny),
     });
 
-    if (!o.skipCoffer) {
+    /** Starts a Coffer server (extra flags and environment on top of the run's) and pre-signs its pools. */
+    const startCoffer = async (
+      name: string,
+      extraArgs: string[],
+      env: Record<string, string>,
+    ): Promise<void> => {
       const accessKeyId = 'benchroot';
       const secretAccessKey = randomBytes(24).toString('base64url');
       try {
         const coffer = await spawnServer({
-          name: 'Coffer',
+          name,
           command: process.execPath,
           args: [
             // Given here so the measured process is the server itself, not a launcher (cli/relaunch).
             ...SERVER_NODE_OPTIONS,
             // --profile: a V8 CPU profile of Coffer, written when it exits (open in Chrome DevTools).
             ...(o.profile
-              ? ['--cpu-prof', `--cpu-prof-dir=${path.join(repoRoot, '.bench', 'profile')}`]
+              ? ['--cpu-prof', `--cpu-prof-dir=${path.join(repoRoot, '.bench', 'profile', name)}`]
               : []),
             path.join(repoRoot, 'bin', 'coffer.js'),
             'server',
@@ -461,15 +480,14 @@ async function main(): Promise<number> {
             '--port',
             '0',
             '--data',
-            path.join(work, 'coffer'),
-            ...(process.env.BENCH_COFFER_ARGS
-              ? process.env.BENCH_COFFER_ARGS.split(/\s+/).filter(Boolean)
-              : []),
+            path.join(work, name),
+            ...splitArgs(process.env.BENCH_COFFER_ARGS),
+            ...extraArgs,
           ],
-          env: { COFFER_ROOT_USER: accessKeyId, COFFER_ROOT_PASSWORD: secretAccessKey },
+          env: { ...env, COFFER_ROOT_USER: accessKeyId, COFFER_ROOT_PASSWORD: secretAccessKey },
         });
         servers.push(coffer);
-        log('pre-signing Coffer requests…');
+        log(`pre-signing ${name} requests…`);
         const pools = await buildPools(
           sdkSigner(coffer.endpoint, accessKeyId, secretAccessKey),
           o,
@@ -477,12 +495,22 @@ async function main(): Promise<number> {
           large,
           tiny,
         );
-        targets.push({ name: 'Coffer', server: coffer, pools });
+        targets.push({ name, server: coffer, pools });
       } catch (e) {
         log(
-          `Coffer could not be started; measuring the baseline alone.\n${e instanceof Error ? e.message : String(e)}`,
+          `${name} could not be started; measuring without it.\n${e instanceof Error ? e.message : String(e)}`,
         );
         exitCode = 1;
+      }
+    };
+    if (!o.skipCoffer) {
+      await startCoffer('Coffer', [], {});
+      // An A/B of two Coffer builds' settings in the same alternating rounds (docs/benchmarks.md):
+      // the variant is a third server, reported in the log and latest.json, not in the table.
+      const variantArgs = splitArgs(process.env.BENCH_VARIANT_ARGS);
+      const variantEnv = parseEnvList(process.env.BENCH_VARIANT_ENV);
+      if (variantArgs.length > 0 || Object.keys(variantEnv).length > 0) {
+        await startCoffer('variant', variantArgs, variantEnv);
       }
     }
 
@@ -548,7 +576,8 @@ async function main(): Promise<number> {
             (r.errors ? `  ${r.errors} errors, first: ${r.firstError}` : ''),
         );
         if (t.name === 'baseline') row.baseline = r;
-        else row.coffer = r;
+        else if (t.name === 'Coffer') row.coffer = r;
+        else (row.variants ??= {})[t.name] = r;
       }
       rows.push(row);
     }
