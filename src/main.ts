@@ -73,10 +73,11 @@ export async function startCoffer(
     await meta.close();
     throw e;
   }
-  const blobs = openFsBlobStore({ dataDir: config.dataDir });
-  if (durableFileAddon() === undefined) {
+  const nativeFs = config.nativeFs === 'on' ? durableFileAddon() : undefined;
+  const blobs = openFsBlobStore({ dataDir: config.dataDir, durableFile: nativeFs ?? null });
+  if (nativeFs === undefined) {
     log.warn('small objects are written without the durable-file addon (slower, same result)', {
-      why: addonMissing,
+      why: config.nativeFs === 'off' ? 'COFFER_NATIVE_FS=off' : addonMissing,
     });
   }
   const orphans = await sweepOrphanUploads({ meta, blobs });

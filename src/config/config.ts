@@ -25,6 +25,8 @@ export interface Config {
   maxXmlBodySize: number;
   /** Thread placement on a dedicated host (kernel/cpu-affinity.ts); off by default. */
   cpuAffinity?: AffinityMode;
+  /** Small objects written by the durable-file addon when it is built (storage/fs/native.ts). */
+  nativeFs: 'on' | 'off';
 }
 
 export interface ConfigFlags {
@@ -57,6 +59,7 @@ const schema = z.object({
   auditWebhookFormat: z.enum(['json', 'splunk']).optional(),
   maxObjectSize: z.coerce.number().int().positive(),
   maxXmlBodySize: z.coerce.number().int().positive(),
+  nativeFs: z.enum(['on', 'off']),
   cpuAffinity: z.string().transform((text, ctx) => {
     try {
       return parseAffinityMode(text);
@@ -90,6 +93,7 @@ export function loadConfig(flags: ConfigFlags, env: Readonly<Record<string, stri
     maxObjectSize: env.COFFER_MAX_OBJECT_SIZE ?? 5 * 1024 ** 3,
     maxXmlBodySize: env.COFFER_MAX_XML_BODY_SIZE ?? 2 * 1024 ** 2,
     cpuAffinity: flags.cpuAffinity ?? env.COFFER_CPU_AFFINITY ?? 'off',
+    nativeFs: env.COFFER_NATIVE_FS ?? 'on',
   });
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {

@@ -1,8 +1,8 @@
 // The durable-file addon (native/durable_file.c, built by `npm ci` with node-gyp, like
 // better-sqlite3): a small object's whole write — create, write, fsync, fstat, close, rename — as one
 // thread-pool job instead of three round trips and three inline syscalls on the event loop
-// (docs/adr/0006). Optional: without it (not built, or COFFER_NATIVE_FS=off) the store writes small
-// bodies with SmallTemp, to the same result.
+// (docs/adr/0006). Optional: without it (not built, or turned off with COFFER_NATIVE_FS=off, which
+// main passes to the store) the store writes small bodies with SmallTemp, to the same result.
 import { createRequire } from 'node:module';
 
 export interface DurableFileAddon {
@@ -20,20 +20,16 @@ export const ADDON_MAX_CHUNKS = 64;
 
 let loaded: DurableFileAddon | null | undefined;
 
-/** The addon, or undefined when it is not built or turned off; the reason is in `addonMissing`. */
+/** The addon, or undefined when it is not built; the reason is then in `addonMissing`. */
 export function durableFileAddon(): DurableFileAddon | undefined {
   if (loaded === undefined) {
     loaded = null;
-    if (process.env.COFFER_NATIVE_FS === 'off') {
-      addonMissing = 'turned off by COFFER_NATIVE_FS=off';
-    } else {
-      try {
-        // From src/storage/fs and from dist/storage/fs alike, the package root is three levels up.
-        const require = createRequire(import.meta.url);
-        loaded = require('../../../build/Release/durable_file.node') as DurableFileAddon;
-      } catch (e) {
-        addonMissing = e instanceof Error ? e.message.split('\n')[0] : String(e);
-      }
+    try {
+      // From src/storage/fs and from dist/storage/fs alike, the package root is three levels up.
+      const require = createRequire(import.meta.url);
+      loaded = require('../../../build/Release/durable_file.node') as DurableFileAddon;
+    } catch (e) {
+      addonMissing = e instanceof Error ? e.message.split('\n')[0] : String(e);
     }
   }
   return loaded ?? undefined;
