@@ -76,7 +76,11 @@ static void execute(napi_env env, void *data) {
     j->syscall = "fstat";
     goto fail;
   }
+#ifdef __APPLE__
+  j->mtime_ms = (double)st.st_mtimespec.tv_sec * 1e3 + (double)st.st_mtimespec.tv_nsec / 1e6;
+#else
   j->mtime_ms = (double)st.st_mtim.tv_sec * 1e3 + (double)st.st_mtim.tv_nsec / 1e6;
+#endif
   if (close(fd) != 0 && errno != EINTR) {
     j->err = errno;
     j->syscall = "close";

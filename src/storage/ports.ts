@@ -4,7 +4,11 @@
 import type { Readable, Writable } from 'node:stream';
 import type { DigestName } from '../kernel/checksums.js';
 
-/** A fully written, fsynced temp file not yet visible as an object. */
+/**
+ * A body ready to commit, not yet visible as an object: a fully written, fsynced temp file, or (a
+ * small body in the file store with its addon) the bytes held in memory, which `commit` writes,
+ * syncs and renames in one step. Either way `commit` or `discard` ends it.
+ */
 export interface TempBlob {
   readonly path: string;
   readonly size: number;
@@ -58,7 +62,10 @@ export interface BlobStore {
   createBucket(bucket: string): Promise<void>;
   /** Removes the bucket directory; it must hold nothing but empty directories. */
   deleteBucket(bucket: string): Promise<void>;
-  /** Streams the body to a temp file, fsyncs it. Rejects (and leaves nothing) if the body stream errors. */
+  /**
+   * Streams the body to a temp file and fsyncs it (or holds a small body until commit; see TempBlob),
+   * computing its digests. Rejects (and leaves nothing) if the body stream errors.
+   */
   writeTemp(body: Readable, options?: WriteOptions): Promise<TempBlob>;
   /**
    * Renames a temp blob to be the object (creating parent directories). Resolves once the object is
