@@ -1,8 +1,9 @@
 // One thread-pool job for a small object's whole durable write: create the temp file, write the
 // body, fsync, fstat, close and (optionally) rename it into place. Done from JavaScript, these are
 // three thread-pool round trips (open, fsync, rename) plus inline write/fstat/close on the event
-// loop; each round trip costs the loop 20-40 us on a busy 2-vCPU machine (waking a pool thread,
-// then running its completion), which made the loop the limit of small PUTs (docs/adr/0006).
+// loop; each round trip costs the loop 20-70 us on a busy 2-vCPU machine (waking a pool thread,
+// which may take the loop's CPU, then running its completion), and the loop is what limits small
+// PUTs (docs/adr/0006).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -48,9 +49,9 @@ static void execute(napi_env env, void *data) {
   int cnt = j->iovcnt;
   while (cnt > 0) {
     ssize_t n = writev(fd, iov, cnt);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      j->err = errno;
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) { // 0 would loop forever; a regular file never returns it for a non-empty write
+      j->err = n < 0 ? errno : EIO;
       j->syscall = "write";
       goto fail;
     }
