@@ -106,6 +106,7 @@ beforeAll(async () => {
     logLevel: 'silent',
     maxObjectSize: 5 * 1024 ** 3,
     maxXmlBodySize: 1024 * 1024,
+    nativeFs: 'on',
   };
   const surface = createS3Surface({
     config,
