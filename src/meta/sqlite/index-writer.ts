@@ -134,9 +134,11 @@ export class IndexWriter {
 
     // A thread started after threads were placed (--cpu-affinity) inherited the event loop's CPU.
     this.worker.once('online', helperThreadsStarted);
+    let started = false;
     this.ready = new Promise((resolve, reject) => {
       this.worker.on('message', (m: FromWriter) => {
         if (m.type === 'ready') {
+          started = true;
           this.idle();
           resolve();
         } else if (m.type === 'failed') reject(new Error(`the index writer could not start: ${m.message}`));
@@ -150,7 +152,17 @@ export class IndexWriter {
           this.post();
         }
       });
-      this.worker.on('error', (e) => reject(this.fail(new Error('the index writer failed', { cause: e }))));
+      // A thread that throws while starting also posts 'failed', but its 'error' event may arrive
+      // first: both name the cause.
+      this.worker.on('error', (e) =>
+        reject(
+          this.fail(
+            started
+              ? new Error('the index writer failed', { cause: e })
+              : new Error(`the index writer could not start: ${e.message}`, { cause: e }),
+          ),
+        ),
+      );
       this.worker.on('exit', () => reject(this.fail(new Error('the index writer has stopped'))));
     });
     // Start-up failures surface through `ready` (awaited by the server) and through every write.
