@@ -202,5 +202,11 @@ export interface MetaStore {
   readonly buckets: BucketStore;
   readonly objects: ObjectStore;
   readonly multipart: MultipartStore;
+  /**
+   * True when other servers may write this index too (a shared database, PRODUCT.md §8): their
+   * changes bypass this process's caches, which must then expire. False when this process owns the
+   * index alone (SQLite, claimed with an exclusive lock): every write goes through its caches.
+   */
+  readonly shared: boolean;
   close(): Promise<void>;
 }

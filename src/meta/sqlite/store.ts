@@ -681,6 +681,8 @@ export function openSqliteMeta(options: SqliteMetaOptions): SqliteMetaStore {
     buckets,
     objects,
     multipart,
+    // claimIndex: no other server writes this file while the store is open.
+    shared: false,
     ready: writer?.ready ?? Promise.resolve(),
     async close() {
       // The writer first: it applies what was requested before the close.

@@ -1,12 +1,12 @@
 // A read-through cache of bucket records in front of the index's BucketStore: every S3 request
 // reads its bucket (tenant, owner, policy, CORS), and a record changes only through the few bucket
-// writes, which all go through this decorator and drop the entry. Entries also expire after a
-// second, so a change made through another server (shared index) is seen within that time, as
-// IAM changes are (PRODUCT.md §8).
+// writes, which all go through this decorator and drop the entry. When the index is shared,
+// entries also expire (after a second by default), so a change made through another server is seen
+// within that time, as IAM changes are (PRODUCT.md §8).
 import type { BucketPatch, BucketRecord, BucketStore } from '../../meta/ports.js';
 
 export interface BucketCacheOptions {
-  /** How long an entry is trusted without re-reading the index (ms). */
+  /** How long an entry is trusted without re-reading the index (ms; Infinity: until a write). */
   ttlMs?: number;
   /** Entries kept at most; the cache starts over when full. */
   max?: number;

@@ -4,9 +4,10 @@
 // write. A cached record is never trusted alone: statObject/openObject compare it with the file's
 // size and mtime (the stat they do anyway) and re-read the index on any difference, so a write
 // through another server sharing the filesystem, which changes the file, is noticed at once.
-// Residual staleness, bounded by the 1 s expiry: a rewrite through another server that leaves the
-// file's size and mtime both unchanged, and index-only changes made through another server (object
-// tagging, in-place metadata replace), as for buckets and IAM (PRODUCT.md §8).
+// Residual staleness when the index is shared, bounded by the expiry (the S3 surface sets none for
+// an index this process owns alone): a rewrite through another server that leaves the file's size
+// and mtime both unchanged, and index-only changes made through another server (object tagging,
+// in-place metadata replace), as for buckets and IAM (PRODUCT.md §8).
 import type {
   ListEntriesPage,
   ListObjectsPage,
@@ -16,7 +17,7 @@ import type {
 } from '../../meta/ports.js';
 
 export interface ObjectCacheOptions {
-  /** How long an entry is trusted without re-reading the index (ms). */
+  /** How long an entry is trusted without re-reading the index (ms; Infinity: until a write). */
   ttlMs?: number;
   /** Entries kept at most; the cache starts over when full. */
   max?: number;
