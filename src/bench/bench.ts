@@ -53,7 +53,8 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
 env: BENCH_DURATION_MS (timed ms per cell, split over rounds), BENCH_WARMUP_MS, BENCH_ROUNDS, BENCH_ONLY, BENCH_QUICK=1,
      BENCH_BASELINE_ONLY=1, BENCH_PROFILE=1, BENCH_KEEP=1,
      BENCH_COFFER_ARGS / BENCH_BASELINE_ARGS (extra server flags),
-     BENCH_VARIANT_ARGS / BENCH_VARIANT_ENV ('A=1 B=2'): a second Coffer with these, in the same rounds (an A/B)
+     BENCH_VARIANT_ARGS / BENCH_VARIANT_ENV ('A=1 B=2') / BENCH_VARIANT_BIN (another build's bin/coffer.js):
+       a second Coffer with these, in the same rounds (an A/B)
 scenarios: ${scenarios.map((s) => s.id).join(', ')}`);
     process.exit(0);
   }
@@ -459,6 +460,7 @@ async function main(): Promise<number> {
       name: string,
       extraArgs: string[],
       env: Record<string, string>,
+      bin = path.join(repoRoot, 'bin', 'coffer.js'),
     ): Promise<void> => {
       const accessKeyId = 'benchroot';
       const secretAccessKey = randomBytes(24).toString('base64url');
@@ -473,7 +475,7 @@ async function main(): Promise<number> {
             ...(o.profile
               ? ['--cpu-prof', `--cpu-prof-dir=${path.join(repoRoot, '.bench', 'profile', name)}`]
               : []),
-            path.join(repoRoot, 'bin', 'coffer.js'),
+            bin,
             'server',
             '--address',
             '127.0.0.1',
@@ -509,8 +511,15 @@ async function main(): Promise<number> {
       // the variant is a third server, reported in the log and latest.json, not in the table.
       const variantArgs = splitArgs(process.env.BENCH_VARIANT_ARGS);
       const variantEnv = parseEnvList(process.env.BENCH_VARIANT_ENV);
-      if (variantArgs.length > 0 || Object.keys(variantEnv).length > 0) {
-        await startCoffer('variant', variantArgs, variantEnv);
+      // Another build (e.g. a built git worktree of the previous commit): its bin/coffer.js.
+      const variantBin = process.env.BENCH_VARIANT_BIN;
+      if (variantArgs.length > 0 || Object.keys(variantEnv).length > 0 || variantBin) {
+        await startCoffer(
+          'variant',
+          variantArgs,
+          variantEnv,
+          variantBin ? path.resolve(variantBin) : undefined,
+        );
       }
     }
 
