@@ -2,6 +2,7 @@
 // operation is put to the Authorizer, with the resource's side (owning tenant, bucket policy) of the
 // bucket it touches; only an 'allow' for all of them yields a `Granted`, the sole input handlers
 // accept. The brand's symbol is private to this module, so no handler is reachable without a decision.
+import type { Principal } from '../../auth/principal.js';
 import type { AuthenticatedRequest, AuthorizationRequest, Decision } from '../../auth/types.js';
 import type { ResourceSide } from '../../iam/authorizer.js';
 import { CofferError } from '../../errors/error.js';
@@ -89,6 +90,45 @@ export interface AuthorizeDeps {
   onDecision?: ((e: DecisionEvent) => void) | undefined;
 }
 
+/**
+ * A request's condition context, built on first use and shared by its questions: the root acting
+ * in its own bucket without a bucket policy never needs it.
+ */
+class ConditionContext {
+  private built: Record<string, string | string[]> | undefined = undefined;
+
+  constructor(
+    private readonly ctx: RequestContext,
+    private readonly auth: AuthenticatedRequest,
+    private readonly request: ResolvedRequest,
+    private readonly sides: BucketSides,
+  ) {}
+
+  get value(): Record<string, string | string[]> {
+    return (this.built ??= conditionContext(
+      this.ctx,
+      this.auth.auth,
+      this.request.op,
+      this.sides.existingTags,
+    ));
+  }
+}
+
+// Classes rather than object literals with a getter, which V8 builds on a slow path (~1.4 µs each,
+// against ~0.2 µs; see createRequestContext).
+class Question implements AuthorizationRequest {
+  constructor(
+    readonly principal: Principal,
+    readonly action: string,
+    readonly resource: string,
+    private readonly lazy: ConditionContext,
+  ) {}
+
+  get context(): Readonly<Record<string, string | string[]>> {
+    return this.lazy.value;
+  }
+}
+
 export function authorizeRequest(
   deps: AuthorizeDeps,
   ctx: RequestContext,
@@ -98,21 +138,10 @@ export function authorizeRequest(
   sides: BucketSides,
 ): Granted {
   const principal = auth.auth.principal;
-  // Built on first use: the root acting in its own bucket without a bucket policy never needs it.
-  let context: Record<string, string | string[]> | undefined;
+  const context = new ConditionContext(ctx, auth, request, sides);
   const principalArn = principal.kind === 'anonymous' ? '*' : principal.arn;
   const decide = (action: string, resource: string, side: ResourceSide | undefined): Decision => {
-    const d = deps.authorize(
-      {
-        principal,
-        action,
-        resource,
-        get context() {
-          return (context ??= conditionContext(ctx, auth.auth, request.op, sides.existingTags));
-        },
-      },
-      side,
-    );
+    const d = deps.authorize(new Question(principal, action, resource, context), side);
     if (deps.onDecision) {
       const e: DecisionEvent = {
         requestId: ctx.requestId,
