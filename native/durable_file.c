@@ -3,7 +3,7 @@
 // three thread-pool round trips (open, fsync, rename) plus inline write/fstat/close on the event
 // loop; each round trip costs the loop 20-70 us on a busy 2-vCPU machine (waking a pool thread,
 // which may take the loop's CPU, then running its completion), and the loop is what limits small
-// PUTs (docs/adr/0006).
+// PUTs (docs/adr/0006). Also copyInto (at the end): memcpy into the hash workers' shared memory.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -219,8 +219,44 @@ static napi_value write_file(napi_env env, napi_callback_info info) {
   return promise;
 }
 
+// --- copyInto: memcpy into a SharedArrayBuffer-backed buffer ---
+//
+// V8 copies into shared memory with relaxed atomic word copies (another thread may read it), about
+// half memcpy's speed; a large upload's bodies all pass through the hash workers' shared ring.
+
+// copyInto(target: Buffer, targetStart: number, source: Buffer, sourceStart: number, sourceEnd: number): number
+static napi_value copy_into(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 5) return throw_type(env, "copyInto(target, targetStart, source, sourceStart, sourceEnd) takes 5 arguments");
+  void *dst, *src;
+  size_t dst_len, src_len;
+  bool is_buffer;
+  napi_is_buffer(env, argv[0], &is_buffer);
+  if (!is_buffer) return throw_type(env, "target must be a Buffer");
+  napi_is_buffer(env, argv[2], &is_buffer);
+  if (!is_buffer) return throw_type(env, "source must be a Buffer");
+  napi_get_buffer_info(env, argv[0], &dst, &dst_len);
+  napi_get_buffer_info(env, argv[2], &src, &src_len);
+  double t0, s0, s1;
+  napi_get_value_double(env, argv[1], &t0);
+  napi_get_value_double(env, argv[3], &s0);
+  napi_get_value_double(env, argv[4], &s1);
+  if (!(t0 >= 0 && t0 <= (double)dst_len && s0 >= 0 && s1 >= s0 && s1 <= (double)src_len))
+    return throw_type(env, "offsets out of range");
+  size_t n = (size_t)s1 - (size_t)s0;
+  if (n > dst_len - (size_t)t0) n = dst_len - (size_t)t0;
+  memcpy((char *)dst + (size_t)t0, (char *)src + (size_t)s0, n);
+  napi_value v;
+  napi_create_double(env, (double)n, &v);
+  return v;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
+  napi_create_function(env, "copyInto", NAPI_AUTO_LENGTH, copy_into, NULL, &fn);
+  napi_set_named_property(env, exports, "copyInto", fn);
   napi_create_function(env, "writeFile", NAPI_AUTO_LENGTH, write_file, NULL, &fn);
   napi_set_named_property(env, exports, "writeFile", fn);
   return exports;

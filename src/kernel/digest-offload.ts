@@ -131,6 +131,22 @@ export function startHashWorkers(): Promise<void> {
   return workers().started();
 }
 
+/**
+ * Copies source[sourceStart, sourceEnd) into target at targetStart (clipped to target's end) and
+ * returns the bytes copied, like Buffer#copy. The native addon's memcpy is ~3× faster than
+ * Buffer#copy into shared memory, which V8 copies with relaxed atomic word moves.
+ */
+export type SharedCopy = (
+  target: Buffer,
+  targetStart: number,
+  source: Buffer,
+  sourceStart: number,
+  sourceEnd: number,
+) => number;
+
+const bufferCopy: SharedCopy = (target, targetStart, source, sourceStart, sourceEnd) =>
+  source.copy(target, targetStart, sourceStart, sourceEnd);
+
 /** The digests of one body, as MultiDigest computes them, with Node's hashes run on a worker. */
 export class OffloadedDigest {
   private readonly inline: MultiDigest;
@@ -151,8 +167,15 @@ export class OffloadedDigest {
   /** finish() waiting for the held chunks to reach the worker. */
   private onDrained: (() => void) | undefined;
 
-  /** `onProgress` runs whenever the worker frees a slot (to resume a paused source). */
-  constructor(names: Iterable<DigestName>, onProgress: () => void) {
+  /**
+   * `onProgress` runs whenever the worker frees a slot (to resume a paused source); `copy` moves
+   * body bytes into the shared ring (Buffer#copy unless given).
+   */
+  constructor(
+    names: Iterable<DigestName>,
+    onProgress: () => void,
+    private readonly copy: SharedCopy = bufferCopy,
+  ) {
     const all = [...new Set(names)];
     this.offloaded = all.filter((n) => WORKER_HASHES.has(n));
     this.inline = new MultiDigest(all.filter((n) => !WORKER_HASHES.has(n)));
@@ -222,7 +245,13 @@ export class OffloadedDigest {
         this.hold(chunk.subarray(at));
         return;
       }
-      const n = chunk.copy(this.bytes, slot * SLOT + this.filled, at, at + SLOT - this.filled);
+      const n = this.copy(
+        this.bytes,
+        slot * SLOT + this.filled,
+        chunk,
+        at,
+        Math.min(chunk.length, at + SLOT - this.filled),
+      );
       this.filled += n;
       at += n;
       if (this.filled === SLOT) this.post();

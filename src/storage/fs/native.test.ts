@@ -1,6 +1,8 @@
 // The durable-file addon on a real directory: it must be built by `npm ci` (the fast path is what
 // the rest of the suite exercises), write every chunk, report the file's own mtime, rename only on
-// success, and fail like node's fs (code, syscall, path) leaving no partial file behind.
+// success, and fail like node's fs (code, syscall, path) leaving no partial file behind; and copy
+// into the hash workers' shared memory exactly as Buffer#copy would.
+import { randomBytes } from 'node:crypto';
 import {
   existsSync,
   mkdirSync,
@@ -15,6 +17,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MultiDigest, type DigestName } from '../../kernel/checksums.js';
+import { OffloadedDigest } from '../../kernel/digest-offload.js';
 import { addonMissing, durableFileAddon, type DurableFileAddon } from './native.js';
 
 let dir: string;
@@ -148,5 +152,52 @@ describe('durable-file addon', () => {
     );
     for (let i = 0; i < n; i++) expect(readFileSync(join(dir, `o${i}`), 'utf8')).toBe(`body ${i}`);
     expect(readdirSync(dir).filter((f) => f.startsWith('t'))).toEqual([]);
+  });
+});
+
+describe('copyInto (the hash ring copy)', () => {
+  it('copies like Buffer#copy into shared memory, clipped at the target end', () => {
+    const { copyInto } = loaded();
+    const target = Buffer.from(new SharedArrayBuffer(64));
+    const source = Buffer.from(Array.from({ length: 40 }, (_, i) => i + 1));
+    expect(copyInto(target, 10, source, 5, 25)).toBe(20);
+    expect([...target.subarray(10, 30)]).toEqual([...source.subarray(5, 25)]);
+    expect(target[9]).toBe(0);
+    expect(target[30]).toBe(0);
+    // Only what fits: 4 bytes at offset 60, as Buffer#copy does.
+    expect(copyInto(target, 60, source, 0, 40)).toBe(4);
+    expect([...target.subarray(60)]).toEqual([1, 2, 3, 4]);
+    expect(copyInto(target, 64, source, 0, 40)).toBe(0);
+    expect(copyInto(target, 0, source, 7, 7)).toBe(0);
+  });
+
+  it('refuses what is not a buffer or lies outside the buffers', () => {
+    const { copyInto } = loaded();
+    const bad = copyInto as unknown as (...args: unknown[]) => number;
+    const target = Buffer.alloc(8);
+    const source = Buffer.alloc(8);
+    expect(() => bad(target, 0, source, 0)).toThrow(TypeError);
+    expect(() => bad('x', 0, source, 0, 8)).toThrow(TypeError);
+    expect(() => bad(target, 0, [1, 2], 0, 2)).toThrow(TypeError);
+    expect(() => bad(target, 9, source, 0, 8)).toThrow(TypeError);
+    expect(() => bad(target, -1, source, 0, 8)).toThrow(TypeError);
+    expect(() => bad(target, 0, source, 0, 9)).toThrow(TypeError);
+    expect(() => bad(target, 0, source, 5, 4)).toThrow(TypeError);
+    expect(() => bad(target, Number.NaN, source, 0, 8)).toThrow(TypeError);
+  });
+
+  it('feeds the hash workers the same bytes as Buffer#copy does', async () => {
+    const { copyInto } = loaded();
+    const names: DigestName[] = ['MD5', 'SHA256', 'CRC32C'];
+    // Chunk sizes that straddle the ring's slots in every way.
+    const chunks = [1, 65_535, 1024 * 1024, 3, 2 * 1024 * 1024 + 17, 0, 700_001].map((n) => randomBytes(n));
+    const inline = new MultiDigest(names);
+    const native = new OffloadedDigest(names, () => undefined, copyInto);
+    for (const c of chunks) {
+      inline.update(c);
+      native.update(c);
+    }
+    const [want, got] = await Promise.all([inline.finish(), native.finish()]);
+    for (const n of names) expect(got[n]?.toString('hex'), n).toBe(want[n]?.toString('hex'));
   });
 });

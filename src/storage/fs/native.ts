@@ -3,7 +3,10 @@
 // thread-pool job instead of three round trips and three inline syscalls on the event loop
 // (docs/adr/0006). Optional: without it (not built, or turned off with COFFER_NATIVE_FS=off, which
 // main passes to the store) the store writes small bodies with SmallTemp, to the same result.
+// It also copies large bodies into the hash workers' shared ring (copyInto), where V8's own copy is
+// about three times slower; without it, Buffer#copy does.
 import { createRequire } from 'node:module';
+import type { SharedCopy } from '../../kernel/digest-offload.js';
 
 export interface DurableFileAddon {
   /**
@@ -13,6 +16,12 @@ export interface DurableFileAddon {
    * failed rename (`syscall` 'rename') it is left complete and synced at `temp`.
    */
   writeFile(temp: string, chunks: readonly Buffer[], target: string | null): Promise<number>;
+  /**
+   * memcpy of source[sourceStart, sourceEnd) into target at targetStart, clipped to target's end;
+   * returns the bytes copied (Buffer#copy's contract). For the hash workers' shared ring, into which
+   * V8 itself copies about three times slower (kernel/digest-offload's SharedCopy).
+   */
+  copyInto: SharedCopy;
 }
 
 /** The addon takes at most this many chunks (one writev's iovec array). */

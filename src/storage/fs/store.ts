@@ -604,7 +604,7 @@ export function openFsBlobStore(options: FsBlobStoreOptions): BlobStore {
       return remember(await small.finish());
     }
     const large = opts.expectedSize === undefined || opts.expectedSize >= OFFLOAD_MIN_BYTES;
-    const writer = await TempWriter.create(tmpDir, opts.digests ?? [], large);
+    const writer = await TempWriter.create(tmpDir, opts.digests ?? [], large, addon?.copyInto);
     try {
       await pumpBody(body, writer, opts);
       return remember(await writer.finish());
@@ -628,7 +628,12 @@ export function openFsBlobStore(options: FsBlobStoreOptions): BlobStore {
     opts: WriteOptions = {},
   ): Promise<TempBlob> => {
     const paths = partNumbers.map((n) => partFile(uploadId, n));
-    const writer = await TempWriter.create(tmpDir, opts.digests ?? ([] as DigestName[]), true);
+    const writer = await TempWriter.create(
+      tmpDir,
+      opts.digests ?? ([] as DigestName[]),
+      true,
+      addon?.copyInto,
+    );
     try {
       for (const [i, path] of paths.entries()) {
         let fd: number;

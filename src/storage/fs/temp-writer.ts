@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import { CofferError } from '../../errors/error.js';
 import { MultiDigest, type DigestName } from '../../kernel/checksums.js';
-import { OffloadedDigest } from '../../kernel/digest-offload.js';
+import { OffloadedDigest, type SharedCopy } from '../../kernel/digest-offload.js';
 import type { TempBlob, WriteOptions } from '../ports.js';
 import { closeQuietly, fsync, openFd, unlinkQuietly, writev } from './fsx.js';
 
@@ -91,20 +91,27 @@ export class TempWriter implements BodySink {
     private fd: number | undefined,
     digests: Iterable<DigestName>,
     offload: boolean,
+    sharedCopy: SharedCopy | undefined,
   ) {
     const names: DigestName[] = ['MD5', ...digests];
-    this.digest = offload ? new OffloadedDigest(names, () => this.notify()) : new MultiDigest(names);
+    this.digest = offload
+      ? new OffloadedDigest(names, () => this.notify(), sharedCopy)
+      : new MultiDigest(names);
   }
 
-  /** `offloadHashing`: hash on a worker thread (for bodies of a megabyte or more; see digest-offload). */
+  /**
+   * `offloadHashing`: hash on a worker thread (for bodies of a megabyte or more; see digest-offload),
+   * moving the bytes to it with `sharedCopy` when given (the native addon's memcpy).
+   */
   static async create(
     tmpDir: string,
     digests: Iterable<DigestName> = [],
     offloadHashing = false,
+    sharedCopy?: SharedCopy,
   ): Promise<TempWriter> {
     const path = tempName(tmpDir);
     const flags = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL;
-    return new TempWriter(path, await openFd(path, flags, 0o644), digests, offloadHashing);
+    return new TempWriter(path, await openFd(path, flags, 0o644), digests, offloadHashing, sharedCopy);
   }
 
   /** Hashes and queues a chunk; false when the caller should wait for `drained()`. */
