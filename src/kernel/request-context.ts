@@ -37,9 +37,10 @@ export function createRequestContext(
   return new HttpRequestContext(req, res, requestId);
 }
 
-// A class, not an object literal: a literal with a getter (the lazy query) is created through the
-// runtime's slow path, ~1.4 µs per request against ~0.2 µs for a class whose getter is on the
-// prototype (measured on the benchmark machine).
+// A class, not an object literal with a getter (the lazy query): V8 builds such a literal on its slow
+// path (~1.4 µs against ~0.2 µs) and gives each one a hidden class of its own, so every read of a
+// context's properties, all along the request path, went megamorphic. As a class: GET and HEAD took
+// ~30 % less server CPU (docs/benchmarks.md, session 11).
 class HttpRequestContext implements RequestContext {
   readonly receivedAt = new Date();
   readonly method: string;
