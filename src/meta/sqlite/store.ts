@@ -21,6 +21,7 @@ import type {
   MultipartStore,
   MultipartUploadRecord,
   ObjectRecord,
+  PartInfo,
   ObjectStore,
   PartRecord,
 } from '../ports.js';
@@ -146,7 +147,11 @@ function toObject(r: ObjectRow): ObjectRecord {
     fileMtimeMs: r.file_mtime_ms,
   };
   if (r.checksum_type !== null) rec.checksumType = r.checksum_type as 'FULL_OBJECT' | 'COMPOSITE';
-  if (r.parts !== null) defineLazy(rec, 'parts', r.parts);
+  // Parsed now, not on first access through a getter: an accessor defined on a record gives it a
+  // hidden class of its own, and reads of every record's fields on the GET/HEAD path then go
+  // megamorphic (25–30 ns instead of ~4.5 ns per four-field read in a micro-benchmark). The object
+  // cache keeps the parsed record, so a part list is parsed once per cache load.
+  if (r.parts !== null) rec.parts = JSON.parse(r.parts) as PartInfo[];
   return rec;
 }
 
@@ -196,23 +201,6 @@ function toEntry(row: string): ListEntry {
     owner: row.slice(d + 1, e),
     storageClass: row.slice(c + 1, d),
   };
-}
-
-/** Parses a JSON column on first access only (the part list is needed by few requests). */
-function defineLazy<T extends object>(target: T, prop: keyof T & string, text: string): void {
-  const settle = (value: unknown): void => {
-    Object.defineProperty(target, prop, { value, writable: true, enumerable: true, configurable: true });
-  };
-  Object.defineProperty(target, prop, {
-    enumerable: true,
-    configurable: true,
-    get(): unknown {
-      const value: unknown = JSON.parse(text);
-      settle(value);
-      return value;
-    },
-    set: settle,
-  });
 }
 
 function toBucket(r: BucketRow): BucketRecord {

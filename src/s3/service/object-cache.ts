@@ -70,8 +70,7 @@ export class CachedObjectStore implements ObjectStore {
       if (this.size >= this.max) this.clear();
       let keys = this.buckets.get(bucket);
       if (keys === undefined) this.buckets.set(bucket, (keys = new Map<string, Entry>()));
-      // Shared by every reader until it expires: nobody may change it in place (not frozen: the
-      // SQLite store parses the part list lazily, on first access, by redefining the property).
+      // Shared by every reader until it expires or a write drops it: nobody may change it in place.
       keys.set(key, { record, at });
       this.size++;
     }
