@@ -16,22 +16,13 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { authenticate } from '../../auth/authenticate.js';
 import { rootOnlyAuthorizer } from '../../auth/authorize.js';
-import type { Config } from '../../config/config.js';
 import { createRequestContext } from '../../kernel/request-context.js';
 import type { MetaStore } from '../../meta/ports.js';
 import { openSqliteMeta } from '../../meta/sqlite/store.js';
 import { indexDbPath, openFsBlobStore } from '../../storage/fs/store.js';
+import { authenticateAsRoot, TEST_ROOT_CREDENTIALS, testConfig } from './surface-fixture.js';
 import { createS3Surface } from './surface.js';
-
-const ROOT = {
-  kind: 'root' as const,
-  tenantId: 'default',
-  accountId: '000000000000',
-  accessKeyId: 'AKROOT',
-  arn: 'arn:aws:iam::000000000000:root',
-};
 
 let dir: string;
 let meta: MetaStore;
@@ -40,29 +31,11 @@ const clients: S3Client[] = [];
 
 /** A server around a surface over `index`, and an SDK client for it. */
 async function serve(index: MetaStore): Promise<S3Client> {
-  const config: Config = {
-    address: '127.0.0.1',
-    port: 0,
-    dataDir: dir,
-    region: 'us-east-1',
-    logLevel: 'silent',
-    maxObjectSize: 1 << 30,
-    maxXmlBodySize: 1 << 20,
-    nativeFs: 'on',
-  };
   const surface = createS3Surface({
-    config,
+    config: testConfig(dir),
     meta: index,
     blobs: openFsBlobStore({ dataDir: dir }),
-    authenticate: (req) =>
-      authenticate(req, {
-        now: new Date(),
-        region: 'us-east-1',
-        lookup: (id) =>
-          id === ROOT.accessKeyId
-            ? { accessKeyId: id, secretAccessKey: 'secretsecret', principal: ROOT }
-            : undefined,
-      }),
+    authenticate: authenticateAsRoot,
     authorize: rootOnlyAuthorizer,
     log: () => undefined,
     onComplete: () => undefined,
@@ -75,7 +48,7 @@ async function serve(index: MetaStore): Promise<S3Client> {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     region: 'us-east-1',
     forcePathStyle: true,
-    credentials: { accessKeyId: ROOT.accessKeyId, secretAccessKey: 'secretsecret' },
+    credentials: TEST_ROOT_CREDENTIALS,
   });
   clients.push(client);
   return client;

@@ -51,37 +51,14 @@ import {
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authenticate } from '../../auth/authenticate.js';
 import { rootOnlyAuthorizer } from '../../auth/authorize.js';
-import type { AuthenticatedRequest, SignedRequest } from '../../auth/types.js';
-import type { Config } from '../../config/config.js';
 import { createRequestContext, type RequestContext } from '../../kernel/request-context.js';
 import { openSqliteMeta } from '../../meta/sqlite/store.js';
 import type { MetaStore } from '../../meta/ports.js';
 import { indexDbPath, openFsBlobStore } from '../../storage/fs/store.js';
+import { authenticateAsRoot, TEST_ROOT_CREDENTIALS, testConfig } from './surface-fixture.js';
 import { createS3Surface, type CompletionEvent } from './surface.js';
 import type { LogEvent } from './types.js';
-
-const ROOT = {
-  kind: 'root' as const,
-  tenantId: 'default',
-  accountId: '000000000000',
-  accessKeyId: 'AKROOT',
-  arn: 'arn:aws:iam::000000000000:root',
-};
-
-/** Decodes an aws-chunked body (unsigned or signed chunk headers), collecting trailers. */
-// The real verifier: every SDK request below is SigV4-checked, aws-chunked bodies decoded and their
-// trailers verified exactly as in the server.
-const authenticateAsServer = (req: SignedRequest): AuthenticatedRequest =>
-  authenticate(req, {
-    now: new Date(),
-    region: 'us-east-1',
-    lookup: (id) =>
-      id === ROOT.accessKeyId
-        ? { accessKeyId: id, secretAccessKey: 'secretsecret', principal: ROOT }
-        : undefined,
-  });
 
 let dir: string;
 let meta: MetaStore;
@@ -98,21 +75,11 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'coffer-s3-'));
   const blobs = openFsBlobStore({ dataDir: dir });
   meta = openSqliteMeta({ path: indexDbPath(dir) });
-  const config: Config = {
-    address: '127.0.0.1',
-    port: 0,
-    dataDir: dir,
-    region: 'us-east-1',
-    logLevel: 'silent',
-    maxObjectSize: 5 * 1024 ** 3,
-    maxXmlBodySize: 1024 * 1024,
-    nativeFs: 'on',
-  };
   const surface = createS3Surface({
-    config,
+    config: testConfig(dir),
     meta,
     blobs,
-    authenticate: authenticateAsServer,
+    authenticate: authenticateAsRoot,
     authorize: rootOnlyAuthorizer,
     log: (e) => logged.push(e),
     onComplete: (e) => completed.push(e),
@@ -125,7 +92,7 @@ beforeAll(async () => {
     endpoint,
     region: 'us-east-1',
     forcePathStyle: true,
-    credentials: { accessKeyId: 'AKROOT', secretAccessKey: 'secretsecret' },
+    credentials: TEST_ROOT_CREDENTIALS,
   });
 });
 
@@ -165,7 +132,7 @@ class NodeSha256 {
 const signer = new SignatureV4({
   service: 's3',
   region: 'us-east-1',
-  credentials: { accessKeyId: 'AKROOT', secretAccessKey: 'secretsecret' },
+  credentials: TEST_ROOT_CREDENTIALS,
   sha256: NodeSha256,
   uriEscapePath: false,
 });
