@@ -13,6 +13,7 @@ import type { SignedRequest } from './auth/types.js';
 import type { RequestContext } from './kernel/request-context.js';
 import { openSqliteMeta } from './meta/sqlite/store.js';
 import { addonMissing, durableFileAddon } from './storage/fs/native.js';
+import { hmacAddonMissing } from './auth/sigv4/crypto.js';
 import { indexDbPath, openFsBlobStore } from './storage/fs/store.js';
 import { createS3Surface } from './s3/api/surface.js';
 import { sweepOrphanUploads } from './s3/service/multipart.js';
@@ -78,6 +79,11 @@ export async function startCoffer(
   if (nativeFs === undefined) {
     log.warn('small objects are written without the durable-file addon (slower, same result)', {
       why: config.nativeFs === 'off' ? 'COFFER_NATIVE_FS=off' : addonMissing,
+    });
+  }
+  if (hmacAddonMissing !== undefined) {
+    log.warn('SigV4 signatures are checked without the HMAC addon (slower, same result)', {
+      why: hmacAddonMissing,
     });
   }
   const orphans = await sweepOrphanUploads({ meta, blobs });
