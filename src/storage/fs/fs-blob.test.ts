@@ -1,6 +1,6 @@
 // The file BlobStore on a real temp directory: atomic writes, digests, ranges, key rules (including
 // traversal attempts), file/directory conflicts, directory markers, pruning, buckets and multipart.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs, {
   existsSync,
   mkdirSync,
@@ -20,7 +20,7 @@ import { crc32 } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BlobStore } from '../ports.js';
 import { checkObjectKey } from './keys.js';
-import { indexDbPath, openFsBlobStore } from './store.js';
+import { carve, indexDbPath, openFsBlobStore } from './store.js';
 
 let data: string;
 let store: BlobStore;
@@ -167,6 +167,23 @@ describe('reads', () => {
     expect(await store.open('b', 'missing')).toBeUndefined();
     expect(await store.open('b', 'r/child')).toBeUndefined();
     expect(await store.stat('b', 'missing')).toBeUndefined();
+  });
+
+  it('reads small bodies whole into buffers of their own, however many are held at once', async () => {
+    // Bodies of up to 8 KiB share slabs (carve): none may overlap another, across slab boundaries.
+    const sizes = [0, 1, 7, 8, 9, 4095, 4096, 4097, 8191, 8192, 8193, 20_000];
+    const bodies = Array.from({ length: 60 }, (_, i) => randomBytes(sizes[i % sizes.length]!));
+    for (const [i, body] of bodies.entries()) await put(`s/${i}`, body);
+    const held: Buffer[] = [];
+    for (let i = 0; i < bodies.length; i++) {
+      const r = await store.open('b', `s/${i}`);
+      held.push(await r!.read());
+    }
+    held.forEach((got, i) => expect(got.equals(bodies[i]!), `body ${i}`).toBe(true));
+    const a = carve(4096).fill(1);
+    const b = carve(4096).fill(2);
+    expect(a.every((x) => x === 1) && b.every((x) => x === 2)).toBe(true);
+    expect(carve(8193).buffer.byteLength).not.toBe(64 * 1024);
   });
 
   it('fails the stream, rather than hanging, when the file shrank under the reader', async () => {

@@ -89,6 +89,29 @@ const conflict = (key: string, why: string): CofferError =>
     extra: { Key: key },
   });
 
+/*
+ * Small bodies read whole are carved from shared slabs, as Buffer.allocUnsafe does from its pool,
+ * but up to 8 KiB: the pool serves only sizes under 4 KiB, so a 4 KiB object cost each GET an
+ * ArrayBuffer of its own (~1.3 µs against ~0.1 µs here, plus a finalizer for the GC). A slab lives
+ * while any body carved from it does, normally one reply; 64 KiB bounds what one body held longer
+ * (a client not reading its reply) can keep alive, as the pool's 8 KiB does for it.
+ */
+const SLAB = 64 * 1024;
+const SLAB_MAX_BODY = 8 * 1024;
+let slab = Buffer.allocUnsafeSlow(SLAB);
+let slabUsed = 0;
+/** An uninitialised buffer of n bytes (the caller fills all of it, or discards it). */
+export function carve(n: number): Buffer {
+  if (n > SLAB_MAX_BODY) return Buffer.allocUnsafe(n);
+  if (slabUsed + n > SLAB) {
+    slab = Buffer.allocUnsafeSlow(SLAB);
+    slabUsed = 0;
+  }
+  const buf = slab.subarray(slabUsed, slabUsed + n);
+  slabUsed += (n + 7) & ~7; // every body 8-byte aligned, as in the pool
+  return buf;
+}
+
 class FdReader implements BlobReader {
   constructor(
     private fd: number | undefined,
@@ -121,7 +144,7 @@ class FdReader implements BlobReader {
       closeQuietly(fd);
       return Promise.resolve(Buffer.alloc(0));
     }
-    const buf = Buffer.allocUnsafe(n);
+    const buf = carve(n);
     if (n <= INLINE_READ) {
       // Small bodies: one read on the main thread. A thread-pool round trip costs far more main-thread
       // time than a page-cache read of a few KiB (the open and fstat beside it are inline too, ADR 0003).
