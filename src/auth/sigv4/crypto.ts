@@ -5,7 +5,7 @@
 // a busy server ~17 % of a small GET's CPU (A/B). Without the addon, createHmac gives the same bytes.
 import { createHash, createHmac } from 'node:crypto';
 import * as nodeCrypto from 'node:crypto';
-import { createRequire } from 'node:module';
+import { loadAddon } from '../../kernel/native-addon.js';
 
 type OneShot = (alg: string, data: string | Buffer, enc: 'hex') => string;
 const oneShot = (nodeCrypto as unknown as { hash?: OneShot }).hash;
@@ -26,20 +26,12 @@ interface HmacAddon {
   hmacSha256Hex(this: void, key: Buffer, data: string): string;
 }
 
-/** Why the addon is not in use (not built, or failed to load); undefined when it is. */
-export let hmacAddonMissing: string | undefined;
+const load = loadAddon<HmacAddon>('sigv4_hmac');
 
-const loadAddon = (): HmacAddon | undefined => {
-  try {
-    // From src/auth/sigv4 and from dist/auth/sigv4 alike, the package root is three levels up.
-    return createRequire(import.meta.url)('../../../build/Release/sigv4_hmac.node') as HmacAddon;
-  } catch (e) {
-    hmacAddonMissing = e instanceof Error ? e.message.split('\n')[0] : String(e);
-    return undefined;
-  }
-};
+/** Why the addon is not in use (not built, or failed to load); undefined when it is. */
+export const hmacAddonMissing: string | undefined = load.missing;
 
 /** The addon's HMAC, when it is built (for tests that compare it with Node's). */
-export const addonHmacHex: ((key: Buffer, data: string) => string) | undefined = loadAddon()?.hmacSha256Hex;
+export const addonHmacHex: ((key: Buffer, data: string) => string) | undefined = load.addon?.hmacSha256Hex;
 
 export const hmacHex: (key: Buffer, data: string) => string = addonHmacHex ?? nodeHmacHex;

@@ -5,8 +5,8 @@
 // main passes to the store) the store writes small bodies with SmallTemp, to the same result.
 // It also copies large bodies into the hash workers' shared ring (copyInto), where V8's own copy is
 // about three times slower; without it, Buffer#copy does.
-import { createRequire } from 'node:module';
 import type { SharedCopy } from '../../kernel/digest-offload.js';
+import { loadAddon } from '../../kernel/native-addon.js';
 
 export interface DurableFileAddon {
   /**
@@ -32,14 +32,9 @@ let loaded: DurableFileAddon | null | undefined;
 /** The addon, or undefined when it is not built; the reason is then in `addonMissing`. */
 export function durableFileAddon(): DurableFileAddon | undefined {
   if (loaded === undefined) {
-    loaded = null;
-    try {
-      // From src/storage/fs and from dist/storage/fs alike, the package root is three levels up.
-      const require = createRequire(import.meta.url);
-      loaded = require('../../../build/Release/durable_file.node') as DurableFileAddon;
-    } catch (e) {
-      addonMissing = e instanceof Error ? e.message.split('\n')[0] : String(e);
-    }
+    const load = loadAddon<DurableFileAddon>('durable_file');
+    loaded = load.addon ?? null;
+    addonMissing = load.missing;
   }
   return loaded ?? undefined;
 }
