@@ -130,6 +130,8 @@ function checkSession(principal: Principal, now: Date): void {
 
 const NO_TRAILERS: Readonly<Record<string, string>> = Object.freeze({});
 
+const ignoreUnread = (): void => undefined;
+
 function build(req: SignedRequest, auth: AuthInfo, service: string, plan: BodyPlan): AuthenticatedRequest {
   const kind: PayloadMode = plan.payload.kind;
   const streaming = isStreaming(kind);
@@ -167,6 +169,10 @@ function build(req: SignedRequest, auth: AuthInfo, service: string, plan: BodyPl
       // pipe(), not pipeline(): a verification error must not destroy the request socket, or the
       // error reply could never be written. Source errors are forwarded by hand.
       raw.on('error', (e) => t.destroy(e));
+      // The check can fail before anyone reads `t` (a handler that refused the request first, or is
+      // still awaiting something): unheard, that 'error' event would end the process. Readers still
+      // see the failure, from their own listener or as the stream's `errored` once destroyed.
+      t.on('error', ignoreUnread);
       raw.pipe(t);
       return t;
     },

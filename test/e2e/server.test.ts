@@ -3,6 +3,7 @@
 // in-flight upload finish.
 import { describe, it, expect, afterEach } from 'vitest';
 import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   mkdtempSync,
   statSync,
@@ -27,6 +28,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { SERVER_NODE_OPTIONS } from '../../src/cli/relaunch.js';
+import { s3Raw } from '../helpers/s3-raw.js';
 import { startServer } from '../helpers/server.js';
 
 const stops: Array<() => Promise<void>> = [];
@@ -197,6 +199,45 @@ describe('coffer server', () => {
     expect(garbage).toMatch(/^HTTP\/1\.1 400/);
     expect(garbage).toContain('<Code>InvalidRequest</Code>');
     expect((await fetch(`${s.endpoint}/health/ready`)).status).toBe(200);
+  });
+
+  it('keeps serving when a body fails its check after the request was already refused', async () => {
+    const s = await startServer();
+    stops.push(() => s.stop());
+    await client(s.endpoint, s.accessKeyId, s.secretAccessKey).send(
+      new CreateBucketCommand({ Bucket: 'crash' }),
+    );
+    const wrongHash = createHash('sha256').update('not the body').digest('hex');
+    const creds = { accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey };
+    // Each is refused before its body is read, and the body's hash check then fails unheard: once,
+    // that 'error' event ended the process.
+    const refusedFirst: [string, Record<string, string>, boolean][] = [
+      ['/crash/a/./b', {}, false], // a key that cannot be a file
+      ['/crash/missing', { 'if-match': '"nope"' }, false], // a failed precondition
+      ['/crash/no-length', {}, true], // a body of unknown length
+    ];
+    for (const [path, headers, chunked] of refusedFirst) {
+      const r = await s3Raw(s.endpoint, creds, {
+        method: 'PUT',
+        path,
+        headers,
+        body: 'hello',
+        payloadHash: wrongHash,
+        chunked,
+      });
+      expect(r.status).toBeGreaterThanOrEqual(400);
+      // Let the failed check run before asking whether the server is still there.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect((await fetch(`${s.endpoint}/health/ready`)).status).toBe(200);
+    }
+    const mismatch = await s3Raw(s.endpoint, creds, {
+      method: 'PUT',
+      path: '/crash/k',
+      body: 'hello',
+      payloadHash: wrongHash,
+    });
+    expect(mismatch.text).toContain('<Code>XAmzContentSHA256Mismatch</Code>');
+    expect(s.stderr()).not.toContain("Unhandled 'error' event");
   });
 
   it('refuses bad configuration with a clear message', () => {
