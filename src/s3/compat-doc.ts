@@ -76,7 +76,17 @@ ${unsupportedSubresources.map((s) => `\`?${s}\``).join(', ')}.
   \`x-amz-checksum-mode: ENABLED\`. As on S3, a URL presigned by \`getSignedUrl(PutObject)\` with the
   SDK's default checksum settings carries the CRC32 of an empty body and therefore only accepts an
   empty upload; presign with \`requestChecksumCalculation: 'WHEN_REQUIRED'\` to upload data.
-- Conditional writes: \`If-None-Match: *\` and \`If-Match\` on PutObject and CopyObject.
+- Conditional writes: \`If-None-Match: *\` and \`If-Match\` on PutObject and CopyObject (an in-place
+  CopyObject included).
+- Request integrity, as on S3: every \`x-amz-*\` header a SigV4 request carries must be among its
+  signed headers (header or presigned; \`x-amz-content-sha256\` excepted, since the signature covers its
+  value), else 403 \`AccessDenied\` naming them in \`HeadersNotSigned\`: otherwise a presigned upload URL
+  could be turned into a copy, or given tags. A signature whose credential scope names a service other
+  than \`s3\` (\`iam\` and \`sts\` go to their own APIs) is \`AuthorizationHeaderMalformed\`.
+- Uploads (PutObject, UploadPart) need their length: \`Content-Length\`, or
+  \`x-amz-decoded-content-length\` for aws-chunked bodies; 411 \`MissingContentLength\` otherwise.
+- \`response-*\` overrides work on GetObject and HeadObject for signed requests (header or presigned);
+  an anonymous request using them is 400 \`InvalidRequest\`, as on S3.
 - Multipart: parts 1–10000, every part but the last at least 5 MiB, object ETag
   \`md5(part md5s)-N\`; composite (or full-object, for CRC64NVME) checksums when the upload named an
   algorithm. Parts are assembled by streaming.

@@ -362,7 +362,8 @@ export const operations = [
     actions: [a('s3:GetObject', 'object')],
     conditionKeys: ['s3:ExistingObjectTag/<key>'],
     supported: true,
-    notes: 'Range (one range), conditionals, response-* overrides, partNumber, x-amz-checksum-mode.',
+    notes:
+      'Range (one range), conditionals, response-* overrides (signed requests only), partNumber, x-amz-checksum-mode.',
   },
   {
     name: 'HeadObject',
@@ -401,7 +402,8 @@ export const operations = [
     actions: [a('s3:PutObject', 'object'), a('s3:GetObject', 'copySource')],
     conditionKeys: [...PUT_KEYS, 's3:x-amz-copy-source', 's3:x-amz-metadata-directive'],
     supported: true,
-    notes: 'COPY/REPLACE metadata and tagging directives, x-amz-copy-source-if-*.',
+    notes:
+      'COPY/REPLACE metadata and tagging directives, x-amz-copy-source-if-*; STANDARD unless x-amz-storage-class names a class.',
   },
   {
     name: 'PutObject',

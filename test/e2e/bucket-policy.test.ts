@@ -13,6 +13,7 @@ import {
   DeleteBucketPolicyCommand,
   GetBucketPolicyCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   ListObjectsV2Command,
   PutBucketPolicyCommand,
   PutObjectCommand,
@@ -177,6 +178,21 @@ describe('decisions with a bucket policy', () => {
     const ok = await anonymous('public/a.txt');
     expect(ok.status).toBe(200);
     expect(await ok.text()).toBe('body of public/a.txt');
+    // response-* overrides need a signed request (else anyone could serve the object as HTML), on
+    // GET and HEAD alike; a signed caller may use them on both.
+    const html = await anonymous('public/a.txt?response-content-type=text%2Fhtml');
+    expect([html.status, await html.text()]).toEqual([
+      400,
+      expect.stringContaining('<Code>InvalidRequest</Code>'),
+    ]);
+    const headHtml = await fetch(`${s.endpoint}/${B}/public/a.txt?response-content-type=text%2Fhtml`, {
+      method: 'HEAD',
+    });
+    expect(headHtml.status).toBe(400);
+    const signed = await rootS3.send(
+      new HeadObjectCommand({ Bucket: B, Key: 'public/a.txt', ResponseContentType: 'text/html' }),
+    );
+    expect(signed.ContentType).toBe('text/html');
     const priv = await anonymous('private/b.txt');
     expect(priv.status).toBe(403);
     expect(await priv.text()).toContain('<Code>AccessDenied</Code>');

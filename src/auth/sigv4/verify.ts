@@ -24,7 +24,7 @@ import {
 } from './constants.js';
 import { parseAuthorizationHeader } from './authorization-header.js';
 import { parseCredential, type AuthForm, type CredentialScope } from './credential-scope.js';
-import { parseSignedHeaders } from './signed-headers.js';
+import { checkAmzHeadersSigned, parseSignedHeaders } from './signed-headers.js';
 import { formatAmzDate, formatIsoSeconds, parseAmzDate, parseHttpDate } from './amz-date.js';
 import { canonicalUri, rawUriFallback } from './canonical-uri.js';
 import { canonicalQuery, scanQuery, type RawParamSink } from './canonical-query.js';
@@ -180,6 +180,7 @@ export function verifyHeaderSigV4<C extends SecretLike>(
   const scope = parseCredential(fields.credential, 'header', opts.region);
   const signedHeaders = parseSignedHeaders(fields.signedHeaders, 'AuthorizationHeaderMalformed');
   const credential = lookupKey(opts, scope.accessKeyId);
+  if (scope.service === 's3') checkAmzHeadersSigned(req.headers, signedHeaders);
 
   // The timestamp: x-amz-date, else the HTTP Date header (converted to the basic form it is signed in).
   const xAmzDate = headerValue(req.headers, H_AMZ_DATE);
@@ -339,6 +340,7 @@ export function verifyPresignedSigV4<C extends SecretLike>(
     );
   }
   const credential = lookupKey(opts, scope.accessKeyId);
+  if (scope.service === 's3') checkAmzHeadersSigned(req.headers, signedHeaders);
   const skew = opts.maxSkewMs ?? DEFAULT_MAX_SKEW_MS;
   if (t - opts.now > skew) throw new CofferError('AccessDenied', 'Request is not valid yet');
   if (opts.now > t + expires * 1000) {

@@ -4,6 +4,7 @@
 // aws-chunked trailer checksum path is exercised); unsigned raw requests are anonymous.
 import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync, utimesSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -1065,6 +1066,170 @@ describe('listing', () => {
     );
     await s3.send(new DeleteBucketCommand({ Bucket: 'list' }));
     expect((await sdkError(s3.send(new HeadBucketCommand({ Bucket: 'list' })))).status).toBe(404);
+  });
+});
+
+describe('request integrity', () => {
+  /** Signed as `raw` signs, then `unsigned` added: headers the signature does not cover. */
+  async function withUnsigned(
+    method: string,
+    path: string,
+    unsigned: Record<string, string>,
+    body?: string,
+  ): Promise<{ status: number; text: string }> {
+    const url = new URL(endpoint + path);
+    const signed = await signer.sign({
+      method,
+      protocol: 'http:',
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: url.pathname,
+      query: {},
+      headers: { host: url.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+    });
+    const res = await fetch(endpoint + path, {
+      method,
+      headers: { ...signed.headers, ...unsigned },
+      body: body ?? null,
+    });
+    return { status: res.status, text: await res.text() };
+  }
+
+  it('refuses x-amz-* headers the signature does not cover, header-signed or presigned', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: 'alpha', Key: 'secret-src', Body: 'SECRET' }));
+    const tagged = await withUnsigned('PUT', '/alpha/unsigned-1', { 'x-amz-tagging': 'evil=1' }, 'x');
+    expect(tagged.status).toBe(403);
+    expect(tagged.text).toContain('<Code>AccessDenied</Code>');
+    expect(tagged.text).toContain('<HeadersNotSigned>x-amz-tagging</HeadersNotSigned>');
+    // A URL presigned for an upload cannot be turned into a copy of something else.
+    const url = await getSignedUrl(s3, new PutObjectCommand({ Bucket: 'alpha', Key: 'unsigned-2' }), {
+      expiresIn: 300,
+    });
+    const copy = await fetch(url, {
+      method: 'PUT',
+      headers: { 'x-amz-copy-source': '/alpha/secret-src', 'x-amz-meta-evil': '1' },
+      body: '',
+    });
+    const copyText = await copy.text();
+    expect(copy.status).toBe(403);
+    expect(copyText).toContain('<HeadersNotSigned>x-amz-copy-source, x-amz-meta-evil</HeadersNotSigned>');
+    for (const key of ['unsigned-1', 'unsigned-2']) {
+      expect(await sdkError(s3.send(new HeadObjectCommand({ Bucket: 'alpha', Key: key })))).toEqual({
+        name: 'NotFound',
+        status: 404,
+      });
+    }
+    // The same URL as the presigner meant it still works (its default checksum binds it to an empty
+    // body); x-amz-content-sha256 may travel unsigned.
+    const plain = await fetch(url, {
+      method: 'PUT',
+      body: '',
+      headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+    });
+    expect(plain.status).toBe(200);
+  });
+
+  it('refuses a signature made for another service', async () => {
+    const ec2 = new SignatureV4({
+      service: 'ec2',
+      region: 'us-east-1',
+      credentials: TEST_ROOT_CREDENTIALS,
+      sha256: NodeSha256,
+      uriEscapePath: false,
+    });
+    const url = new URL(`${endpoint}/alpha`);
+    const signed = await ec2.sign({
+      method: 'GET',
+      protocol: 'http:',
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: url.pathname,
+      query: {},
+      headers: { host: url.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+    });
+    const res = await fetch(url, { headers: signed.headers });
+    const text = await res.text();
+    expect(res.status).toBe(400);
+    expect(text).toContain('<Code>AuthorizationHeaderMalformed</Code>');
+    expect(text).toContain('incorrect service &quot;ec2&quot;');
+  });
+
+  it('refuses an upload of unknown length with 411 MissingContentLength', async () => {
+    const { hostname, port } = new URL(endpoint);
+    const signed = await signer.sign({
+      method: 'PUT',
+      protocol: 'http:',
+      hostname,
+      port: Number(port),
+      path: '/alpha/no-length',
+      query: {},
+      headers: { host: `${hostname}:${port}`, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+    });
+    const reply = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = http.request(
+        { hostname, port, path: '/alpha/no-length', method: 'PUT', headers: signed.headers },
+        (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => (text += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        },
+      );
+      req.on('error', reject);
+      req.write('streamed without a length'); // node sends Transfer-Encoding: chunked
+      req.end();
+    });
+    expect(reply.status).toBe(411);
+    expect(reply.text).toContain('<Code>MissingContentLength</Code>');
+  });
+
+  it('copies: conditions hold on an in-place copy, the class is STANDARD unless named, a missing source bucket is NoSuchBucket', async () => {
+    await s3.send(
+      new PutObjectCommand({ Bucket: 'alpha', Key: 'cold', Body: 'brr', StorageClass: 'GLACIER_IR' }),
+    );
+    const inPlace = await raw('PUT', '/alpha/cold', {
+      headers: {
+        'x-amz-copy-source': '/alpha/cold',
+        'x-amz-metadata-directive': 'REPLACE',
+        'if-match': '"not-the-etag"',
+      },
+    });
+    expect([inPlace.status, inPlace.text.includes('<Code>PreconditionFailed</Code>')]).toEqual([412, true]);
+    const exists = await raw('PUT', '/alpha/cold', {
+      headers: {
+        'x-amz-copy-source': '/alpha/cold',
+        'x-amz-metadata-directive': 'REPLACE',
+        'if-none-match': '*',
+      },
+    });
+    expect(exists.status).toBe(412);
+    await s3.send(new CopyObjectCommand({ Bucket: 'alpha', Key: 'cold-copy', CopySource: 'alpha/cold' }));
+    const copied = await s3.send(new HeadObjectCommand({ Bucket: 'alpha', Key: 'cold-copy' }));
+    expect(copied.StorageClass).toBeUndefined(); // STANDARD is not sent
+    expect((await s3.send(new HeadObjectCommand({ Bucket: 'alpha', Key: 'cold' }))).StorageClass).toBe(
+      'GLACIER_IR',
+    );
+    expect(
+      await sdkError(
+        s3.send(new CopyObjectCommand({ Bucket: 'alpha', Key: 'x', CopySource: 'no-such-bucket-zz/x' })),
+      ),
+    ).toEqual({ name: 'NoSuchBucket', status: 404 });
+    const upload = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'alpha', Key: 'mp-copy' }));
+    expect(
+      await sdkError(
+        s3.send(
+          new UploadPartCopyCommand({
+            Bucket: 'alpha',
+            Key: 'mp-copy',
+            UploadId: upload.UploadId,
+            PartNumber: 1,
+            CopySource: 'no-such-bucket-zz/x',
+          }),
+        ),
+      ),
+    ).toEqual({ name: 'NoSuchBucket', status: 404 });
+    await s3.send(
+      new AbortMultipartUploadCommand({ Bucket: 'alpha', Key: 'mp-copy', UploadId: upload.UploadId }),
+    );
   });
 });
 

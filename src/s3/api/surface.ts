@@ -124,6 +124,9 @@ export function createS3Surface(deps: S3SurfaceDeps): S3Surface {
         // SigV2's signed resource starts with the bucket even when the Host header carries it.
         ...(request.virtualHosted && request.bucket !== undefined ? { hostBucket: request.bucket } : {}),
       });
+      // Only `iam` and `sts` scopes are routed elsewhere, so a signature for any other service lands
+      // here: S3 refuses one that was not made for it (it could have been captured from another API).
+      if (auth.service !== 's3') throw wrongService(auth);
       let bucket: BucketRecord | undefined;
       if (request.bucket !== undefined) {
         bucket = buckets.peek(request.bucket) ?? (await meta.buckets.get(request.bucket));
@@ -186,4 +189,12 @@ function checkExpectedOwner(ctx: RequestContext, bucket: BucketRecord | undefine
   if (expected !== undefined && bucket !== undefined && bucket.owner !== expected) {
     throw new CofferError('AccessDenied');
   }
+}
+
+function wrongService(auth: AuthenticatedRequest): CofferError {
+  const presigned = auth.auth.authType === 'presigned';
+  return new CofferError(
+    presigned ? 'AuthorizationQueryParametersError' : 'AuthorizationHeaderMalformed',
+    `${presigned ? 'Error parsing the X-Amz-Credential parameter' : 'The authorization header is malformed'}; incorrect service "${auth.service}". This endpoint belongs to "s3".`,
+  );
 }

@@ -16,7 +16,7 @@ import type {
 } from '../../meta/ports.js';
 import { digestsFor, verifyBody, type BodyExpectation } from './checksum.js';
 import type { ServiceDeps } from './deps.js';
-import { openObject } from './objects.js';
+import { openCopySource } from './objects.js';
 
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
 export const MAX_PART_NUMBER = 10_000;
@@ -176,7 +176,7 @@ export interface UploadPartCopyInput {
 }
 
 export async function uploadPartCopy(d: ServiceDeps, input: UploadPartCopyInput): Promise<PartRecord> {
-  const { record, reader } = await openObject(d, input.source.bucket, input.source.key);
+  const { record, reader } = await openCopySource(d, input.source);
   let stream: Readable;
   let size: number;
   try {

@@ -154,6 +154,28 @@ async function vanished(d: ServiceDeps, bucket: string, key: string): Promise<ne
 }
 
 /** The object's record and an open reader, revalidated against the file. NoSuchKey if either is missing. */
+/**
+ * The source of a copy (CopyObject, UploadPartCopy): as openObject, but a source bucket that does
+ * not exist is NoSuchBucket, as S3 says, rather than NoSuchKey. Looked up only on that failure.
+ */
+export async function openCopySource(
+  d: ServiceDeps,
+  source: { bucket: string; key: string },
+): Promise<{ record: ObjectRecord; reader: BlobReader }> {
+  try {
+    return await openObject(d, source.bucket, source.key);
+  } catch (e) {
+    if (
+      e instanceof CofferError &&
+      e.code === 'NoSuchKey' &&
+      (await d.meta.buckets.get(source.bucket)) === undefined
+    ) {
+      throw new CofferError('NoSuchBucket', undefined, { extra: { BucketName: source.bucket } });
+    }
+    throw e;
+  }
+}
+
 export async function openObject(
   d: ServiceDeps,
   bucket: string,
@@ -241,14 +263,15 @@ export interface CopyObjectInput {
 
 export async function copyObject(d: ServiceDeps, input: CopyObjectInput): Promise<ObjectRecord> {
   d.blobs.checkKey(input.key);
-  const { record: src, reader } = await openObject(d, input.source.bucket, input.source.key);
+  const { record: src, reader } = await openCopySource(d, input.source);
   // The reader closes itself when its stream ends or is destroyed; otherwise we close it, once.
   let streamed = false;
   try {
     input.checkSource(src);
     const replace = input.metadataDirective === 'REPLACE';
     const sameKey = input.source.bucket === input.bucket && input.source.key === input.key;
-    const storageClass = input.storageClass ?? src.storageClass;
+    // As in S3, a copy is STANDARD unless the request names a class: it does not inherit the source's.
+    const storageClass = input.storageClass ?? 'STANDARD';
     const alg = input.checksumAlgorithm ?? (Object.keys(src.checksums)[0] as ChecksumAlgorithm | undefined);
     if (sameKey && !replace && storageClass === src.storageClass && input.checksumAlgorithm === undefined) {
       throw new CofferError(
@@ -266,6 +289,8 @@ export async function copyObject(d: ServiceDeps, input: CopyObjectInput): Promis
       owner: input.owner,
       storageClass,
     };
+    // Before either path: a conditional copy onto the object itself is still conditional.
+    await checkWriteConditions(d, input.bucket, input.key, input.conditions);
     if (
       sameKey &&
       (input.checksumAlgorithm === undefined || src.checksums[input.checksumAlgorithm] !== undefined)
@@ -275,7 +300,6 @@ export async function copyObject(d: ServiceDeps, input: CopyObjectInput): Promis
       await d.meta.objects.put(updated);
       return updated;
     }
-    await checkWriteConditions(d, input.bucket, input.key, input.conditions);
     streamed = true;
     const temp = await d.blobs.writeTemp(reader.stream(), {
       digests: alg === undefined ? [] : [alg],

@@ -39,6 +39,17 @@ export function tenantOf(g: Granted): string {
   return p.kind === 'anonymous' ? '' : p.tenantId;
 }
 
+/**
+ * The body's length, which S3 requires of an upload (PutObject, UploadPart): Content-Length, or
+ * x-amz-decoded-content-length for aws-chunked bodies. A body of unknown length is refused up
+ * front (411), as S3 does, rather than streamed to disk and checked against nothing.
+ */
+export function requireContentLength(g: Granted): number {
+  const size = g.auth.contentLength;
+  if (size === undefined) throw new CofferError('MissingContentLength');
+  return size;
+}
+
 /** Reads a small request body through the verifying wrapper, bounded, and checks Content-MD5 / checksums. */
 export async function readBody(g: Granted, limit: number): Promise<Buffer> {
   const declared = g.auth.contentLength;

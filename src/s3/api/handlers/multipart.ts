@@ -45,6 +45,7 @@ import {
   keyOf,
   ownerOf,
   readXml,
+  requireContentLength,
   storageClassOf,
   userMetadataOf,
   type Handler,
@@ -115,8 +116,8 @@ export const createMultipartUpload: Handler = async (g, d) => {
 export const uploadPart: Handler = async (g, d) => {
   const partNumber = parsePartNumber(g.ctx.query.get('partNumber'));
   const expectation = parseBodyExpectation(g.ctx.headers, g.ctx.query);
-  const size = g.auth.contentLength;
-  if (size !== undefined && size > MAX_PART_SIZE) {
+  const size = requireContentLength(g);
+  if (size > MAX_PART_SIZE) {
     throw new CofferError('EntityTooLarge', undefined, {
       extra: { ProposedSize: String(size), MaxSizeAllowed: String(MAX_PART_SIZE) },
     });

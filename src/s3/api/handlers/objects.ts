@@ -35,6 +35,7 @@ import {
   objectHeaders,
   ownerOf,
   readXml,
+  requireContentLength,
   storageClassOf,
   userMetadataOf,
   type Handler,
@@ -57,8 +58,8 @@ function writeConditions(g: Granted): WriteConditions | undefined {
 export const putObject: Handler = async (g, d) => {
   const b = bucketOf(g);
   const expectation = parseBodyExpectation(g.ctx.headers, g.ctx.query);
-  const size = g.auth.contentLength;
-  if (size !== undefined && size > d.config.maxObjectSize) {
+  const size = requireContentLength(g);
+  if (size > d.config.maxObjectSize) {
     throw new CofferError('EntityTooLarge', undefined, {
       extra: { ProposedSize: String(size), MaxSizeAllowed: String(d.config.maxObjectSize) },
     });
@@ -128,14 +129,30 @@ const overrides: readonly [string, string][] = [
   ['response-content-encoding', 'content-encoding'],
 ];
 
-/** `response-*` query parameters override the stored headers in the reply (GetObject only). */
-function applyOverrides(g: Granted, headers: ReplyHeaders): void {
+/**
+ * `response-*` query parameters override the stored headers in the reply (GetObject, HeadObject).
+ * As in S3, only a signed request may use them: otherwise anyone could make a public object serve
+ * as HTML, or as a download under another name. Checked before the object is read.
+ */
+function overridesOf(g: Granted): [string, string][] | undefined {
   const q = g.ctx.query;
-  if (q.size === 0) return;
+  if (q.size === 0) return undefined;
+  let found: [string, string][] | undefined;
   for (const [param, name] of overrides) {
     const v = q.get(param);
-    if (v !== null) headers[name] = v;
+    if (v !== null) (found ??= []).push([name, v]);
   }
+  if (found !== undefined && g.auth.auth.principal.kind === 'anonymous') {
+    throw new CofferError(
+      'InvalidRequest',
+      'Request specific response headers cannot be used for anonymous GET requests.',
+    );
+  }
+  return found;
+}
+
+function applyOverrides(found: [string, string][] | undefined, headers: ReplyHeaders): void {
+  if (found !== undefined) for (const [name, v] of found) headers[name] = v;
 }
 
 /** `partNumber`: for multipart objects the part's byte range; for others part 1 is the whole object. */
@@ -211,11 +228,12 @@ export const getObject: Handler = async (g, d) => {
   const b = bucketOf(g);
   const key = keyOf(g);
   checkVersionId(g);
+  const found = overridesOf(g);
   const { record, reader } = await openObject(d, b.name, key);
   let plan: ReadPlan;
   try {
     plan = planRead(g, record);
-    applyOverrides(g, plan.headers);
+    applyOverrides(found, plan.headers);
   } catch (e) {
     reader.close();
     throw e;
@@ -246,8 +264,10 @@ function checkVersionId(g: Granted): void {
 export const headObject: Handler = async (g, d) => {
   const b = bucketOf(g);
   checkVersionId(g);
+  const found = overridesOf(g);
   const record = await statObject(d, b.name, keyOf(g));
   const plan = planRead(g, record);
+  applyOverrides(found, plan.headers);
   return emptyReply(plan.status, plan.headers);
 };
 
