@@ -85,6 +85,9 @@ ${unsupportedSubresources.map((s) => `\`?${s}\``).join(', ')}.
   than \`s3\` (\`iam\` and \`sts\` go to their own APIs) is \`AuthorizationHeaderMalformed\`.
 - Uploads (PutObject, UploadPart) need their length: \`Content-Length\`, or
   \`x-amz-decoded-content-length\` for aws-chunked bodies; 411 \`MissingContentLength\` otherwise.
+- A key that does not exist is \`NoSuchKey\` (404) on GetObject, HeadObject and GetObjectAttributes only
+  for callers allowed \`s3:ListBucket\` on the bucket; others get \`AccessDenied\` (403), as S3 documents,
+  so a grant to read some keys does not reveal which other keys exist.
 - \`response-*\` overrides work on GetObject and HeadObject for signed requests (header or presigned);
   an anonymous request using them is 400 \`InvalidRequest\`, as on S3.
 - Multipart: parts 1–10000, every part but the last at least 5 MiB, object ETag

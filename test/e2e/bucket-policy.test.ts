@@ -193,6 +193,12 @@ describe('decisions with a bucket policy', () => {
       new HeadObjectCommand({ Bucket: B, Key: 'public/a.txt', ResponseContentType: 'text/html' }),
     );
     expect(signed.ContentType).toBe('text/html');
+    // Anyone may read public/*, but not list: a key that is not there is AccessDenied, not NoSuchKey.
+    const missing = await anonymous('public/missing.txt');
+    expect([missing.status, await missing.text()]).toEqual([
+      403,
+      expect.stringContaining('<Code>AccessDenied</Code>'),
+    ]);
     const priv = await anonymous('private/b.txt');
     expect(priv.status).toBe(403);
     expect(await priv.text()).toContain('<Code>AccessDenied</Code>');

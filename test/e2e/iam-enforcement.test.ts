@@ -265,6 +265,33 @@ describe('policy grammar at work', () => {
     expect(await get(u.s3, 'secret/s.txt')).toBe('ok');
   });
 
+  it('a missing key is NoSuchKey only to callers who may list the bucket, AccessDenied to others', async () => {
+    const u = await newUser('nolist');
+    await root.send(
+      new PutUserPolicyCommand({
+        UserName: u.name,
+        PolicyName: 'ReadPublic',
+        PolicyDocument: doc([
+          { Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::${B}/public/*` },
+        ]),
+      }),
+    );
+    expect(await get(u.s3, 'public/a.txt')).toBe('ok');
+    // Without s3:ListBucket, a key that does not exist looks like one the caller may not read.
+    expect(await get(u.s3, 'public/missing.txt')).toBe('AccessDenied');
+    expect(await headStatus(u.s3, 'public/missing.txt')).toBe(403);
+    await root.send(
+      new PutUserPolicyCommand({
+        UserName: u.name,
+        PolicyName: 'List',
+        PolicyDocument: doc([{ Effect: 'Allow', Action: 's3:ListBucket', Resource: `arn:aws:s3:::${B}` }]),
+      }),
+    );
+    expect(await get(u.s3, 'public/missing.txt')).toBe('NoSuchKey');
+    expect(await headStatus(u.s3, 'public/missing.txt')).toBe(404);
+    expect(await get(rootS3, 'public/missing.txt')).toBe('NoSuchKey');
+  });
+
   it('NotAction / NotResource', async () => {
     const u = await newUser('not');
     await root.send(

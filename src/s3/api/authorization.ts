@@ -24,8 +24,11 @@ export interface Granted {
   /** The bucket's record, loaded before authorisation (bucket policies need it); absent if none. */
   readonly bucket: BucketRecord | undefined;
   readonly decisions: readonly Decision[];
-  /** Asks for one more action on a key of the same bucket (DeleteObjects checks s3:DeleteObject per key). */
-  allows(action: string, key: string): boolean;
+  /**
+   * Asks for one more action on a key of the same bucket (DeleteObjects checks s3:DeleteObject per
+   * key), or on the bucket itself when `key` is undefined. Decided and audited like the others.
+   */
+  allows(action: string, key: string | undefined): boolean;
 }
 
 export const bucketArn = (bucket: string): string => `arn:aws:s3:::${bucket}`;
@@ -173,6 +176,8 @@ export function authorizeRequest(
     auth,
     bucket,
     decisions,
-    allows: (action, key) => decide(action, objectArn(bucketName, key), sides.bucket).effect === 'allow',
+    allows: (action, key) =>
+      decide(action, key === undefined ? bucketArn(bucketName) : objectArn(bucketName, key), sides.bucket)
+        .effect === 'allow',
   };
 }

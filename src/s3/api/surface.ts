@@ -13,7 +13,7 @@ import { cachedBuckets } from '../service/bucket-cache.js';
 import { CachedObjectStore } from '../service/object-cache.js';
 import { BucketPolicyCache } from '../service/bucket-policy.js';
 import type { ServiceDeps } from '../service/deps.js';
-import { authorizeRequest, type S3Authorizer } from './authorization.js';
+import { authorizeRequest, type Granted, type S3Authorizer } from './authorization.js';
 import { corsHeaders, preflight } from './cors.js';
 import { handlers, type HandledOperation } from './handlers/index.js';
 import { declaredBytes, writeError, writeReply } from './responder.js';
@@ -155,7 +155,9 @@ export function createS3Surface(deps: S3SurfaceDeps): S3Surface {
       if (bucket === undefined && op.level !== 'service' && op.name !== 'CreateBucket') {
         throw new CofferError('NoSuchBucket', undefined, { extra: { BucketName: request.bucket ?? '' } });
       }
-      const reply = await handlers[op.name as HandledOperation](granted, services);
+      const reply = await handlers[op.name as HandledOperation](granted, services).catch((e: unknown) => {
+        throw hideMissingKey(e, granted);
+      });
       // writeReply fills in the headers (Content-Length of a body) before it returns its promise.
       const sending = writeReply(ctx, reply, cors);
       bytesOut = declaredBytes(ctx, reply.status, reply.headers);
@@ -197,4 +199,24 @@ function wrongService(auth: AuthenticatedRequest): CofferError {
     presigned ? 'AuthorizationQueryParametersError' : 'AuthorizationHeaderMalformed',
     `${presigned ? 'Error parsing the X-Amz-Credential parameter' : 'The authorization header is malformed'}; incorrect service "${auth.service}". This endpoint belongs to "s3".`,
   );
+}
+
+/** The reads whose missing key S3 reports as such only to callers who may list the bucket. */
+const READS_OF_ONE_KEY: ReadonlySet<string> = new Set(['GetObject', 'HeadObject', 'GetObjectAttributes']);
+
+/**
+ * As S3 documents for GetObject, HeadObject and GetObjectAttributes: a caller without s3:ListBucket
+ * on the bucket gets AccessDenied for a key that does not exist, not NoSuchKey, so that reading
+ * what one may read does not tell which other keys exist. Asked only on that failure.
+ */
+function hideMissingKey(e: unknown, granted: Granted): unknown {
+  if (
+    e instanceof CofferError &&
+    e.code === 'NoSuchKey' &&
+    READS_OF_ONE_KEY.has(granted.request.op.name) &&
+    !granted.allows('s3:ListBucket', undefined)
+  ) {
+    return new CofferError('AccessDenied');
+  }
+  return e;
 }
