@@ -38,6 +38,7 @@ export const errorCatalogue = {
       'The request contained trailing data that was not well-formed or did not conform to our published schema.',
   },
   // --- request shape ---
+  AccessControlListNotSupported: { status: 400, message: 'The bucket does not allow ACLs' },
   BadDigest: { status: 400, message: 'The Content-MD5 you specified did not match what we received.' },
   EntityTooLarge: { status: 400, message: 'Your proposed upload exceeds the maximum allowed object size.' },
   EntityTooSmall: {
@@ -49,6 +50,10 @@ export const errorCatalogue = {
     message: 'You did not provide the number of bytes specified by the Content-Length HTTP header.',
   },
   InvalidArgument: { status: 400, message: 'Invalid Argument' },
+  InvalidBucketAclWithObjectOwnership: {
+    status: 400,
+    message: "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+  },
   InvalidBucketName: { status: 400, message: 'The specified bucket is not valid.' },
   InvalidDigest: { status: 400, message: 'The Content-MD5 you specified is not valid.' },
   InvalidPart: {

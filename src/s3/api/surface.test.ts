@@ -1129,6 +1129,59 @@ describe('request integrity', () => {
     expect(plain.status).toBe(200);
   });
 
+  it('refuses ACLs other than the one in force (ACLs disabled), accepts the ones that describe it', async () => {
+    const publicRead = await raw('PUT', '/alpha/acl-1', {
+      headers: { 'x-amz-acl': 'public-read' },
+      body: 'x',
+    });
+    expect([
+      publicRead.status,
+      publicRead.text.includes('<Code>AccessControlListNotSupported</Code>'),
+    ]).toEqual([400, true]);
+    const grant = await raw('PUT', '/alpha/acl-2', {
+      headers: { 'x-amz-grant-read': 'uri="http://acs.amazonaws.com/groups/global/AllUsers"' },
+      body: 'x',
+    });
+    expect(grant.status).toBe(400);
+    expect(
+      await sdkError(
+        s3.send(
+          new CopyObjectCommand({
+            Bucket: 'alpha',
+            Key: 'acl-3',
+            CopySource: 'alpha/digits',
+            ACL: 'public-read',
+          }),
+        ),
+      ),
+    ).toEqual({ name: 'AccessControlListNotSupported', status: 400 });
+    expect(
+      await sdkError(
+        s3.send(
+          new CreateMultipartUploadCommand({ Bucket: 'alpha', Key: 'acl-4', ACL: 'authenticated-read' }),
+        ),
+      ),
+    ).toEqual({ name: 'AccessControlListNotSupported', status: 400 });
+    expect(
+      await sdkError(s3.send(new CreateBucketCommand({ Bucket: 'acl-public', ACL: 'public-read' }))),
+    ).toEqual({
+      name: 'InvalidBucketAclWithObjectOwnership',
+      status: 400,
+    });
+    // What rclone sends by default, and what S3 accepts with ACLs disabled: true of every object here.
+    await s3.send(new PutObjectCommand({ Bucket: 'alpha', Key: 'acl-5', Body: 'x', ACL: 'private' }));
+    await s3.send(
+      new PutObjectCommand({ Bucket: 'alpha', Key: 'acl-6', Body: 'x', ACL: 'bucket-owner-full-control' }),
+    );
+    await s3.send(new CreateBucketCommand({ Bucket: 'acl-private', ACL: 'private' }));
+    await s3.send(new DeleteBucketCommand({ Bucket: 'acl-private' }));
+    for (const key of ['acl-1', 'acl-2', 'acl-3', 'acl-4']) {
+      expect((await sdkError(s3.send(new HeadObjectCommand({ Bucket: 'alpha', Key: key })))).status).toBe(
+        404,
+      );
+    }
+  });
+
   it('refuses a signature made for another service', async () => {
     const ec2 = new SignatureV4({
       service: 'ec2',

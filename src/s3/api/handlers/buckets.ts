@@ -18,7 +18,7 @@ import {
   type XmlNode,
 } from '../../xml.js';
 import { emptyReply, xmlReply } from '../types.js';
-import { bucketOf, ownerOf, readBody, readXml, tenantOf, type Handler } from './common.js';
+import { bucketOf, ownerOf, readBody, readXml, refuseAcl, tenantOf, type Handler } from './common.js';
 
 const ownerXml = (id: string): string =>
   `<Owner><ID>${esc(id)}</ID><DisplayName>${esc(id)}</DisplayName></Owner>`;
@@ -56,6 +56,7 @@ export const listBuckets: Handler = async (g, d) => {
 export const createBucket: Handler = async (g, d) => {
   const name = g.request.bucket ?? '';
   assertBucketName(name);
+  refuseAcl(g, 'bucket');
   // CreateBucketConfiguration is optional; when given, its LocationConstraint must be our region.
   const body = await readBody(g, d.config.maxXmlBodySize);
   if (body.length > 0 && body.toString('utf8').trim() !== '') {

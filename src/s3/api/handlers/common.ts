@@ -39,6 +39,30 @@ export function tenantOf(g: Granted): string {
   return p.kind === 'anonymous' ? '' : p.tenantId;
 }
 
+const GRANT_HEADERS = [
+  'x-amz-grant-read',
+  'x-amz-grant-write',
+  'x-amz-grant-read-acp',
+  'x-amz-grant-write-acp',
+  'x-amz-grant-full-control',
+];
+
+/**
+ * ACLs are disabled, as with S3's default BucketOwnerEnforced ownership: a request that asks for
+ * another ACL than the one in force (a canned ACL such as public-read, or any x-amz-grant-*) is
+ * refused, so a client never believes it made an object public when it did not. `private` and
+ * `bucket-owner-full-control` describe what holds anyway and are accepted (S3 refuses `private` too,
+ * but rclone sends it by default on every upload and bucket creation).
+ */
+export function refuseAcl(g: Granted, target: 'bucket' | 'object'): void {
+  const acl = hdr(g, 'x-amz-acl');
+  const truthful = acl === undefined || acl === 'private' || acl === 'bucket-owner-full-control';
+  if (truthful && !GRANT_HEADERS.some((h) => g.ctx.headers[h] !== undefined)) return;
+  throw target === 'bucket'
+    ? new CofferError('InvalidBucketAclWithObjectOwnership')
+    : new CofferError('AccessControlListNotSupported');
+}
+
 /**
  * The body's length, which S3 requires of an upload (PutObject, UploadPart): Content-Length, or
  * x-amz-decoded-content-length for aws-chunked bodies. A body of unknown length is refused up

@@ -45,6 +45,7 @@ import {
   keyOf,
   ownerOf,
   readXml,
+  refuseAcl,
   requireContentLength,
   storageClassOf,
   userMetadataOf,
@@ -71,6 +72,7 @@ function checksumsXml(sums: Partial<Record<ChecksumAlgorithm, string>> | undefin
 
 export const createMultipartUpload: Handler = async (g, d) => {
   const b = bucketOf(g);
+  refuseAcl(g, 'object');
   const algHeader = hdr(g, 'x-amz-checksum-algorithm');
   const checksumAlgorithm = parseChecksumAlgorithm(algHeader);
   if (algHeader !== undefined && checksumAlgorithm === undefined) {

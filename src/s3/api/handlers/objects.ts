@@ -35,6 +35,7 @@ import {
   objectHeaders,
   ownerOf,
   readXml,
+  refuseAcl,
   requireContentLength,
   storageClassOf,
   userMetadataOf,
@@ -57,6 +58,7 @@ function writeConditions(g: Granted): WriteConditions | undefined {
 
 export const putObject: Handler = async (g, d) => {
   const b = bucketOf(g);
+  refuseAcl(g, 'object');
   const expectation = parseBodyExpectation(g.ctx.headers, g.ctx.query);
   const size = requireContentLength(g);
   if (size > d.config.maxObjectSize) {
@@ -350,6 +352,7 @@ export function checkCopySourceVersion(g: Granted): { bucket: string; key: strin
 
 export const copyObject: Handler = async (g, d) => {
   const b = bucketOf(g);
+  refuseAcl(g, 'object');
   const source = checkCopySourceVersion(g);
   const metadataDirective = directive(g, 'x-amz-metadata-directive');
   const taggingDirective = directive(g, 'x-amz-tagging-directive');
