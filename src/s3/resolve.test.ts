@@ -97,10 +97,27 @@ describe('resolve', () => {
     expect(op('DELETE', '/b?policy')).toBe('DeleteBucketPolicy');
   });
 
+  it('maps the reads of bucket configurations Coffer has no setting for', () => {
+    expect(op('GET', '/b?lifecycle')).toBe('GetBucketLifecycleConfiguration');
+    expect(op('GET', '/b?encryption')).toBe('GetBucketEncryption');
+    expect(op('GET', '/b?website')).toBe('GetBucketWebsite');
+    expect(op('GET', '/b?object-lock')).toBe('GetObjectLockConfiguration');
+    expect(op('GET', '/b?publicAccessBlock')).toBe('GetPublicAccessBlock');
+    expect(op('GET', '/b?ownershipControls')).toBe('GetBucketOwnershipControls');
+    expect(op('GET', '/b?logging')).toBe('GetBucketLogging');
+    expect(op('GET', '/b?notification')).toBe('GetBucketNotificationConfiguration');
+    expect(op('GET', '/b?accelerate')).toBe('GetBucketAccelerateConfiguration');
+    expect(op('GET', '/b?requestPayment')).toBe('GetBucketRequestPayment');
+  });
+
   it('answers NotImplemented for known unsupported sub-resources and operations', () => {
-    expect(code(() => r('GET', '/b?lifecycle'))).toBe('NotImplemented');
+    expect(code(() => r('PUT', '/b?lifecycle'))).toBe('NotImplemented');
+    expect(code(() => r('DELETE', '/b?lifecycle'))).toBe('NotImplemented');
     expect(code(() => r('PUT', '/b?encryption'))).toBe('NotImplemented');
-    expect(code(() => r('GET', '/b?website'))).toBe('NotImplemented');
+    expect(code(() => r('DELETE', '/b?website'))).toBe('NotImplemented');
+    expect(code(() => r('PUT', '/b?object-lock'))).toBe('NotImplemented');
+    expect(code(() => r('PUT', '/b?requestPayment'))).toBe('NotImplemented');
+    expect(code(() => r('GET', '/b?replication'))).toBe('NotImplemented');
     expect(code(() => r('PUT', '/b?replication'))).toBe('NotImplemented');
     expect(code(() => r('PUT', '/b?versioning'))).toBe('NotImplemented');
     expect(code(() => r('PUT', '/b/k?acl'))).toBe('NotImplemented');

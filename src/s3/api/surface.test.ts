@@ -45,6 +45,18 @@ import {
   PutBucketVersioningCommand,
   PutObjectCommand,
   PutObjectTaggingCommand,
+  DeletePublicAccessBlockCommand,
+  GetBucketAccelerateConfigurationCommand,
+  GetBucketEncryptionCommand,
+  GetBucketLifecycleConfigurationCommand,
+  GetBucketLoggingCommand,
+  GetBucketNotificationConfigurationCommand,
+  GetBucketOwnershipControlsCommand,
+  GetBucketRequestPaymentCommand,
+  GetBucketWebsiteCommand,
+  GetObjectLockConfigurationCommand,
+  GetPublicAccessBlockCommand,
+  PutBucketLifecycleConfigurationCommand,
   S3Client,
   S3ServiceException,
   UploadPartCommand,
@@ -224,6 +236,114 @@ describe('buckets', () => {
     expect((await sdkError(s3.send(new GetBucketTaggingCommand({ Bucket: 'alpha' })))).name).toBe(
       'NoSuchTagSet',
     );
+  });
+
+  it('reads the bucket configurations Coffer has no setting for as S3 reads a bucket without them', async () => {
+    const B = { Bucket: 'alpha' };
+    // [SDK call, sub-resource, code, message]
+    const missing: [() => Promise<unknown>, string, string, string][] = [
+      [
+        () => s3.send(new GetBucketLifecycleConfigurationCommand(B)),
+        'lifecycle',
+        'NoSuchLifecycleConfiguration',
+        'The lifecycle configuration does not exist',
+      ],
+      [
+        () => s3.send(new GetBucketEncryptionCommand(B)),
+        'encryption',
+        'ServerSideEncryptionConfigurationNotFoundError',
+        'The server side encryption configuration was not found',
+      ],
+      [
+        () => s3.send(new GetBucketWebsiteCommand(B)),
+        'website',
+        'NoSuchWebsiteConfiguration',
+        'The specified bucket does not have a website configuration',
+      ],
+      [
+        () => s3.send(new GetObjectLockConfigurationCommand(B)),
+        'object-lock',
+        'ObjectLockConfigurationNotFoundError',
+        'Object Lock configuration does not exist for this bucket',
+      ],
+      [
+        () => s3.send(new GetPublicAccessBlockCommand(B)),
+        'publicAccessBlock',
+        'NoSuchPublicAccessBlockConfiguration',
+        'The public access block configuration was not found',
+      ],
+    ];
+    for (const [call, sub, name, message] of missing) {
+      expect(await sdkError(call())).toEqual({ name, status: 404 });
+      const r = await raw('GET', `/alpha?${sub}`);
+      expect([r.status, r.text]).toEqual([
+        404,
+        expect.stringContaining(
+          `<Code>${name}</Code><Message>${message}</Message><BucketName>alpha</BucketName>`,
+        ),
+      ]);
+    }
+
+    const ownership = await s3.send(new GetBucketOwnershipControlsCommand(B));
+    expect(ownership.OwnershipControls?.Rules).toEqual([{ ObjectOwnership: 'BucketOwnerEnforced' }]);
+    expect((await s3.send(new GetBucketLoggingCommand(B))).LoggingEnabled).toBeUndefined();
+    const notification = await s3.send(new GetBucketNotificationConfigurationCommand(B));
+    expect([notification.TopicConfigurations, notification.QueueConfigurations]).toEqual([
+      undefined,
+      undefined,
+    ]);
+    expect((await s3.send(new GetBucketAccelerateConfigurationCommand(B))).Status).toBeUndefined();
+    expect((await s3.send(new GetBucketRequestPaymentCommand(B))).Payer).toBe('BucketOwner');
+    const ns = 'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"';
+    const bodies = await Promise.all(
+      ['ownershipControls', 'logging', 'notification', 'accelerate', 'requestPayment'].map(async (sub) => {
+        const r = await raw('GET', `/alpha?${sub}`);
+        return [r.status, r.headers.get('content-type'), r.text];
+      }),
+    );
+    const xml = (body: string) => [200, 'application/xml', `<?xml version="1.0" encoding="UTF-8"?>\n${body}`];
+    expect(bodies).toEqual([
+      xml(
+        `<OwnershipControls ${ns}><Rule><ObjectOwnership>BucketOwnerEnforced</ObjectOwnership></Rule></OwnershipControls>`,
+      ),
+      xml(`<BucketLoggingStatus ${ns}/>`),
+      xml(`<NotificationConfiguration ${ns}/>`),
+      xml(`<AccelerateConfiguration ${ns}/>`),
+      xml(`<RequestPaymentConfiguration ${ns}><Payer>BucketOwner</Payer></RequestPaymentConfiguration>`),
+    ]);
+
+    // A missing bucket is NoSuchBucket, for the 404 reads and the fixed ones alike.
+    const nope = { Bucket: 'nope' };
+    expect(await sdkError(s3.send(new GetBucketLifecycleConfigurationCommand(nope)))).toEqual({
+      name: 'NoSuchBucket',
+      status: 404,
+    });
+    expect(await sdkError(s3.send(new GetBucketRequestPaymentCommand(nope)))).toEqual({
+      name: 'NoSuchBucket',
+      status: 404,
+    });
+    // Authenticated and authorised like any other read: an anonymous caller is refused.
+    for (const sub of ['lifecycle', 'ownershipControls', 'logging']) {
+      const r = await raw('GET', `/alpha?${sub}`, { anonymous: true });
+      expect([sub, r.status, r.text.includes('<Code>AccessDenied</Code>')]).toEqual([sub, 403, true]);
+    }
+    // The writes are still not implemented.
+    expect(
+      await sdkError(
+        s3.send(
+          new PutBucketLifecycleConfigurationCommand({
+            Bucket: 'alpha',
+            LifecycleConfiguration: {
+              Rules: [{ ID: 'r', Status: 'Enabled', Filter: { Prefix: '' }, Expiration: { Days: 1 } }],
+            },
+          }),
+        ),
+      ),
+    ).toEqual({ name: 'NotImplemented', status: 501 });
+    expect(await sdkError(s3.send(new DeletePublicAccessBlockCommand(B)))).toEqual({
+      name: 'NotImplemented',
+      status: 501,
+    });
   });
 
   it('stores CORS rules, answers preflight and decorates matching requests', async () => {
@@ -1074,8 +1194,11 @@ describe('hostile and unsupported requests', () => {
     expect([bad.status, bad.text.includes('<Code>MalformedXML</Code>')]).toEqual([400, true]);
     const del = await raw('POST', '/alpha?delete', { body: 'not xml' });
     expect(del.text).toContain('<Code>MalformedXML</Code>');
-    const lifecycle = await raw('GET', '/alpha?lifecycle');
-    expect([lifecycle.status, lifecycle.text.includes('<Code>NotImplemented</Code>')]).toEqual([501, true]);
+    const replication = await raw('GET', '/alpha?replication');
+    expect([replication.status, replication.text.includes('<Code>NotImplemented</Code>')]).toEqual([
+      501,
+      true,
+    ]);
     const policy = await raw('GET', '/alpha?policy');
     expect([policy.status, policy.text.includes('<Code>NoSuchBucketPolicy</Code>')]).toEqual([404, true]);
     const method = await raw('POST', '/alpha/k');
