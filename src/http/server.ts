@@ -199,6 +199,7 @@ function fail(ctx: RequestContext, err: unknown, log: Logger): void {
   res.setHeader('Server', 'Coffer');
   res.setHeader('Content-Type', 'application/xml');
   res.setHeader('Content-Length', Buffer.byteLength(body));
+  for (const [name, value] of Object.entries(e.headers)) res.setHeader(name, value);
   res.writeHead(e.status);
   res.end(body);
 }

@@ -75,6 +75,8 @@ ${unsupportedSubresources.map((s) => `\`?${s}\``).join(', ')}.
   own codes (\`NoSuchLifecycleConfiguration\`, …); logging, notifications and transfer acceleration
   answer empty configurations; request payment answers \`BucketOwner\`. Their PUT and DELETE are not
   implemented.
+- A method the addressed resource never takes is \`405 MethodNotAllowed\` with an \`Allow\` header
+  listing the methods the table has for that resource (NotImplemented ones included).
 - GetObject serves one byte range; a Range header with several ranges gets the whole object (as S3).
   Conditional headers follow RFC 7232 precedence as S3 documents it.
 - Checksums: \`Content-MD5\` and one \`x-amz-checksum-*\` value (header, aws-chunked trailer or presigned

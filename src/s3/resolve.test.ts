@@ -131,6 +131,31 @@ describe('resolve', () => {
     expect(code(() => r('GET', '/b?delete'))).toBe('MethodNotAllowed');
   });
 
+  it('lists the methods the addressed resource takes in the Allow header of a 405', () => {
+    const allow = (method: string, url: string): string | undefined => {
+      try {
+        r(method, url);
+      } catch (e) {
+        const err = e as { code: string; headers: Record<string, string> };
+        if (err.code === 'MethodNotAllowed') return err.headers.Allow;
+      }
+      return undefined;
+    };
+    expect(allow('HEAD', '/b?location')).toBe('GET');
+    expect(allow('POST', '/b?lifecycle')).toBe('GET, PUT, DELETE');
+    expect(allow('DELETE', '/b?object-lock')).toBe('GET, PUT');
+    expect(allow('GET', '/b?delete')).toBe('POST');
+    expect(allow('PUT', '/b?uploads')).toBe('GET');
+    expect(allow('POST', '/b/k')).toBe('GET, HEAD, PUT, DELETE, OPTIONS');
+    expect(allow('PUT', '/b/k?uploads')).toBe('POST');
+    expect(allow('POST', '/b/k?tagging')).toBe('GET, PUT, DELETE');
+    expect(allow('HEAD', '/b/k?uploadId=u')).toBe('GET, POST, DELETE');
+    expect(allow('HEAD', '/b/k?uploadId=u&partNumber=1')).toBe('GET, PUT, POST, DELETE');
+    expect(allow('PUT', '/')).toBe('GET');
+    // A bucket-only sub-resource on an object URL: no method serves it there.
+    expect(allow('GET', '/b/k?lifecycle')).toBe('');
+  });
+
   it('refuses keys over 1024 bytes', () => {
     expect(code(() => r('GET', '/b/' + 'a'.repeat(1025)))).toBe('KeyTooLongError');
     expect(r('GET', '/b/' + 'a'.repeat(1024)).key).toHaveLength(1024);

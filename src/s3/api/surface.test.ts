@@ -1202,7 +1202,8 @@ describe('hostile and unsupported requests', () => {
     const policy = await raw('GET', '/alpha?policy');
     expect([policy.status, policy.text.includes('<Code>NoSuchBucketPolicy</Code>')]).toEqual([404, true]);
     const method = await raw('POST', '/alpha/k');
-    expect(method.status).toBe(405);
+    expect([method.status, method.headers.get('allow')]).toEqual([405, 'GET, HEAD, PUT, DELETE, OPTIONS']);
+    expect(method.text).toContain('<Code>MethodNotAllowed</Code><Message>');
     const huge = await raw('PUT', '/alpha?cors', { body: 'x'.repeat(1024 * 1024 + 10) });
     expect(huge.text).toContain('<Code>MaxMessageLengthExceeded</Code>');
     const uri = await raw('GET', '/alpha/%E2%82');
@@ -1230,6 +1231,18 @@ describe('hostile and unsupported requests', () => {
       req.end('x');
     });
     expect(traversal).toBe(400);
+  });
+
+  it('says in an Allow header which methods a 405 resource takes', async () => {
+    const head = await raw('HEAD', '/alpha?location');
+    expect([head.status, head.headers.get('allow'), head.text]).toEqual([405, 'GET', '']);
+    const get = await raw('GET', '/alpha?delete');
+    expect([get.status, get.headers.get('allow')]).toEqual([405, 'POST']);
+    expect(get.text).toContain('<Method>GET</Method><ResourceType>delete</ResourceType>');
+    const post = await raw('POST', '/alpha?lifecycle');
+    expect([post.status, post.headers.get('allow')]).toEqual([405, 'GET, PUT, DELETE']);
+    // Other errors carry no Allow header.
+    expect((await raw('GET', '/alpha/no-such-key')).headers.get('allow')).toBeNull();
   });
 
   it('denies an anonymous caller through the authoriser', async () => {
