@@ -77,6 +77,7 @@ ${unsupportedSubresources.map((s) => `\`?${s}\``).join(', ')}.
   implemented.
 - A method the addressed resource never takes is \`405 MethodNotAllowed\` with an \`Allow\` header
   listing the methods the table has for that resource (NotImplemented ones included).
+- Every reply carries \`x-amz-request-id\` and \`x-amz-id-2\`; error bodies carry the latter as \`<HostId>\`.
 - GetObject serves one byte range; a Range header with several ranges gets the whole object (as S3).
   Conditional headers follow RFC 7232 precedence as S3 documents it.
 - Checksums: \`Content-MD5\` and one \`x-amz-checksum-*\` value (header, aws-chunked trailer or presigned

@@ -1245,6 +1245,29 @@ describe('hostile and unsupported requests', () => {
     expect((await raw('GET', '/alpha/no-such-key')).headers.get('allow')).toBeNull();
   });
 
+  it('stamps x-amz-id-2 on every reply, and as HostId in error bodies', async () => {
+    const base64 = /^[A-Za-z0-9+/]{40,}={0,2}$/;
+    const ok = await raw('GET', '/alpha?location');
+    const missing = await raw('GET', '/alpha/no-such-key');
+    const head = await raw('HEAD', '/alpha/no-such-key');
+    const notAllowed = await raw('HEAD', '/alpha?location');
+    const ids = [ok, missing, head, notAllowed].map((r) => r.headers.get('x-amz-id-2') ?? '');
+    for (const id of ids) expect(id).toMatch(base64);
+    expect(new Set(ids).size).toBe(4);
+    expect(missing.text).toContain(
+      `<RequestId>${missing.headers.get('x-amz-request-id') ?? ''}</RequestId><HostId>${ids[1]}</HostId></Error>`,
+    );
+    // The SDK reads it as the extended request id, on success and on error.
+    const located = await s3.send(new GetBucketLocationCommand({ Bucket: 'alpha' }));
+    expect(located.$metadata.extendedRequestId).toMatch(base64);
+    try {
+      await s3.send(new GetObjectCommand({ Bucket: 'alpha', Key: 'no-such-key' }));
+      expect.unreachable();
+    } catch (e) {
+      expect((e as S3ServiceException).$metadata.extendedRequestId).toMatch(base64);
+    }
+  });
+
   it('denies an anonymous caller through the authoriser', async () => {
     const r = await raw('GET', '/alpha/digits', { anonymous: true });
     expect([r.status, r.text.includes('<Code>AccessDenied</Code>')]).toEqual([403, true]);
