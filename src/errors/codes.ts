@@ -115,6 +115,25 @@ export const errorCatalogue = {
   NoSuchTagSet: { status: 404, message: 'The TagSet does not exist' },
   NoSuchCORSConfiguration: { status: 404, message: 'The CORS configuration does not exist' },
   NoSuchBucketPolicy: { status: 404, message: 'The bucket policy does not exist' },
+  // Bucket configurations that were never set (GetBucketLifecycleConfiguration, GetBucketEncryption,
+  // GetBucketWebsite, GetObjectLockConfiguration, GetPublicAccessBlock): AWS's codes and messages.
+  NoSuchLifecycleConfiguration: { status: 404, message: 'The lifecycle configuration does not exist' },
+  ServerSideEncryptionConfigurationNotFoundError: {
+    status: 404,
+    message: 'The server side encryption configuration was not found',
+  },
+  NoSuchWebsiteConfiguration: {
+    status: 404,
+    message: 'The specified bucket does not have a website configuration',
+  },
+  ObjectLockConfigurationNotFoundError: {
+    status: 404,
+    message: 'Object Lock configuration does not exist for this bucket',
+  },
+  NoSuchPublicAccessBlockConfiguration: {
+    status: 404,
+    message: 'The public access block configuration was not found',
+  },
   NoSuchVersion: { status: 404, message: 'The specified version does not exist.' },
   NotModified: { status: 304, message: 'Not Modified' },
   PreconditionFailed: {

@@ -12,7 +12,8 @@ export function renderErrorsDoc(): string {
      UPDATE_DOCS=1 npx vitest run src/errors/doc.test.ts -->
 
 Every error Coffer returns carries one of these codes. The S3 API answers with an XML
-\`<Error><Code/><Message/><Resource/><RequestId/></Error>\` body (none for HEAD); the IAM and STS
+\`<Error><Code/><Message/><Resource/><RequestId/><HostId/></Error>\` body (none for HEAD),
+the \`<HostId>\` being the reply's \`x-amz-id-2\` header; the IAM and STS
 query APIs answer with \`<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>\`.
 The message below is the default; most errors say more precisely what was wrong.
 

@@ -2,6 +2,7 @@
 // format 0.0.4) and Coffer's metric set, with the unauthenticated `GET /metrics` handler.
 // Recording is cheap: label values resolve to a cached series object with at most one key join.
 import type { RequestContext } from '../kernel/request-context.js';
+import { hostIdOf } from '../kernel/ids.js';
 
 type Labels = readonly string[];
 
@@ -318,6 +319,7 @@ export function createCofferMetrics(options: CofferMetricsOptions = {}): CofferM
       const body = render();
       ctx.res.writeHead(200, {
         'x-amz-request-id': ctx.requestId,
+        'x-amz-id-2': hostIdOf(ctx.requestId),
         Server: 'Coffer',
         'Content-Type': PROMETHEUS_CONTENT_TYPE,
         'Content-Length': Buffer.byteLength(body),

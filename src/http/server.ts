@@ -1,12 +1,13 @@
 // The HTTP edge: one listener (HTTP or HTTPS) for every surface. It builds the RequestContext once
-// (whose requestId every reply carries as x-amz-request-id), hands the request to the surface that claims it, answers health checks,
+// (whose requestId every reply carries as x-amz-request-id; S3-style replies also carry x-amz-id-2,
+// which the IAM and STS query APIs do not send), hands the request to the surface that claims it, answers health checks,
 // turns transport-level failures (oversized headers, timeouts) into S3 errors, and drains on shutdown.
 import http from 'node:http';
 import https from 'node:https';
 import { readFileSync, watchFile, unwatchFile } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
 import { createRequestContext, type RequestContext } from '../kernel/request-context.js';
-import { newRequestId } from '../kernel/ids.js';
+import { hostIdOf, newRequestId } from '../kernel/ids.js';
 import type { Logger } from '../kernel/log.js';
 import { CofferError } from '../errors/error.js';
 import { errorXml } from '../s3/api/responder.js';
@@ -58,8 +59,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     const requestId = newRequestId();
     const ctx = createRequestContext(req, res, requestId);
     const rawPath = ctx.rawPath;
-    // No res.setHeader here: every reply sets x-amz-request-id and Server in its one writeHead, which
-    // keeps node on its fast path (headers given only to writeHead are not stored per name).
+    // No res.setHeader here: every reply sets x-amz-request-id (x-amz-id-2 too, but on IAM/STS replies)
+    // and Server in its one writeHead, which keeps node on its fast path (headers given only to
+    // writeHead are not stored per name).
 
     if (ctx.method === 'GET' && !hasCredentials(ctx)) {
       if (rawPath === '/health/live') return void plain(ctx, 200, 'ok\n');
@@ -167,6 +169,7 @@ function readTls(tls: { certPath: string; keyPath: string }): { cert: Buffer; ke
 function plain(ctx: RequestContext, status: number, body: string): void {
   ctx.res.writeHead(status, {
     'x-amz-request-id': ctx.requestId,
+    'x-amz-id-2': hostIdOf(ctx.requestId),
     Server: 'Coffer',
     'Content-Type': 'text/plain; charset=utf-8',
     'Content-Length': Buffer.byteLength(body),
@@ -177,9 +180,11 @@ function plain(ctx: RequestContext, status: number, body: string): void {
 /** A raw HTTP/1.1 error reply for failures before a request object exists. */
 function transportError(code: 'RequestHeaderSectionTooLarge' | 'InvalidRequest' | 'RequestTimeout'): string {
   const err = new CofferError(code);
-  const body = errorXml(err, '', newRequestId());
+  const requestId = newRequestId();
+  const body = errorXml(err, '', requestId);
   return (
     `HTTP/1.1 ${err.status} ${http.STATUS_CODES[err.status] ?? ''}\r\n` +
+    `x-amz-request-id: ${requestId}\r\nx-amz-id-2: ${hostIdOf(requestId)}\r\nServer: Coffer\r\n` +
     `Content-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
   );
 }
@@ -196,9 +201,11 @@ function fail(ctx: RequestContext, err: unknown, log: Logger): void {
   const body = ctx.method === 'HEAD' ? '' : errorXml(e, ctx.rawPath, ctx.requestId);
   // A rare path: through setHeader, so the audit tracker's fallback can read Content-Length back.
   res.setHeader('x-amz-request-id', ctx.requestId);
+  res.setHeader('x-amz-id-2', hostIdOf(ctx.requestId));
   res.setHeader('Server', 'Coffer');
   res.setHeader('Content-Type', 'application/xml');
   res.setHeader('Content-Length', Buffer.byteLength(body));
+  for (const [name, value] of Object.entries(e.headers)) res.setHeader(name, value);
   res.writeHead(e.status);
   res.end(body);
 }

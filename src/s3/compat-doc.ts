@@ -69,11 +69,20 @@ ${unsupportedSubresources.map((s) => `\`?${s}\``).join(', ')}.
   wherever a version id is; any other version id is \`InvalidArgument\`.
 - ACLs are disabled, as with S3's default \`BucketOwnerEnforced\` ownership: GetBucketAcl and
   GetObjectAcl show the owner with \`FULL_CONTROL\`; PutBucketAcl / PutObjectAcl are not implemented.
+  GetBucketOwnershipControls answers \`BucketOwnerEnforced\`.
   A write that asks for another ACL is refused rather than silently ignored: a canned \`x-amz-acl\`
   other than \`private\` or \`bucket-owner-full-control\`, or any \`x-amz-grant-*\`, is
   \`AccessControlListNotSupported\` on PutObject, CopyObject and CreateMultipartUpload and
   \`InvalidBucketAclWithObjectOwnership\` on CreateBucket. (S3 refuses \`private\` too; Coffer accepts
   it because it is true of every object, and rclone sends it by default.)
+- Bucket configurations Coffer has no setting for are read as S3 reads a bucket that never had one:
+  lifecycle, default encryption, website, Object Lock and public access block answer 404 with their
+  own codes (\`NoSuchLifecycleConfiguration\`, …); logging, notifications and transfer acceleration
+  answer empty configurations; request payment answers \`BucketOwner\`. Their PUT and DELETE are not
+  implemented.
+- A method the addressed resource never takes is \`405 MethodNotAllowed\` with an \`Allow\` header
+  listing the methods the table has for that resource (NotImplemented ones included).
+- Every reply carries \`x-amz-request-id\` and \`x-amz-id-2\`; error bodies carry the latter as \`<HostId>\`.
 - GetObject serves one byte range; a Range header with several ranges gets the whole object (as S3).
   Conditional headers follow RFC 7232 precedence as S3 documents it.
 - Checksums: \`Content-MD5\` and one \`x-amz-checksum-*\` value (header, aws-chunked trailer or presigned

@@ -97,10 +97,27 @@ describe('resolve', () => {
     expect(op('DELETE', '/b?policy')).toBe('DeleteBucketPolicy');
   });
 
+  it('maps the reads of bucket configurations Coffer has no setting for', () => {
+    expect(op('GET', '/b?lifecycle')).toBe('GetBucketLifecycleConfiguration');
+    expect(op('GET', '/b?encryption')).toBe('GetBucketEncryption');
+    expect(op('GET', '/b?website')).toBe('GetBucketWebsite');
+    expect(op('GET', '/b?object-lock')).toBe('GetObjectLockConfiguration');
+    expect(op('GET', '/b?publicAccessBlock')).toBe('GetPublicAccessBlock');
+    expect(op('GET', '/b?ownershipControls')).toBe('GetBucketOwnershipControls');
+    expect(op('GET', '/b?logging')).toBe('GetBucketLogging');
+    expect(op('GET', '/b?notification')).toBe('GetBucketNotificationConfiguration');
+    expect(op('GET', '/b?accelerate')).toBe('GetBucketAccelerateConfiguration');
+    expect(op('GET', '/b?requestPayment')).toBe('GetBucketRequestPayment');
+  });
+
   it('answers NotImplemented for known unsupported sub-resources and operations', () => {
-    expect(code(() => r('GET', '/b?lifecycle'))).toBe('NotImplemented');
+    expect(code(() => r('PUT', '/b?lifecycle'))).toBe('NotImplemented');
+    expect(code(() => r('DELETE', '/b?lifecycle'))).toBe('NotImplemented');
     expect(code(() => r('PUT', '/b?encryption'))).toBe('NotImplemented');
-    expect(code(() => r('GET', '/b?website'))).toBe('NotImplemented');
+    expect(code(() => r('DELETE', '/b?website'))).toBe('NotImplemented');
+    expect(code(() => r('PUT', '/b?object-lock'))).toBe('NotImplemented');
+    expect(code(() => r('PUT', '/b?requestPayment'))).toBe('NotImplemented');
+    expect(code(() => r('GET', '/b?replication'))).toBe('NotImplemented');
     expect(code(() => r('PUT', '/b?replication'))).toBe('NotImplemented');
     expect(code(() => r('PUT', '/b?versioning'))).toBe('NotImplemented');
     expect(code(() => r('PUT', '/b/k?acl'))).toBe('NotImplemented');
@@ -112,6 +129,31 @@ describe('resolve', () => {
     expect(code(() => r('PUT', '/'))).toBe('MethodNotAllowed');
     expect(code(() => r('POST', '/b/k'))).toBe('MethodNotAllowed');
     expect(code(() => r('GET', '/b?delete'))).toBe('MethodNotAllowed');
+  });
+
+  it('lists the methods the addressed resource takes in the Allow header of a 405', () => {
+    const allow = (method: string, url: string): string | undefined => {
+      try {
+        r(method, url);
+      } catch (e) {
+        const err = e as { code: string; headers: Record<string, string> };
+        if (err.code === 'MethodNotAllowed') return err.headers.Allow;
+      }
+      return undefined;
+    };
+    expect(allow('HEAD', '/b?location')).toBe('GET');
+    expect(allow('POST', '/b?lifecycle')).toBe('GET, PUT, DELETE');
+    expect(allow('DELETE', '/b?object-lock')).toBe('GET, PUT');
+    expect(allow('GET', '/b?delete')).toBe('POST');
+    expect(allow('PUT', '/b?uploads')).toBe('GET');
+    expect(allow('POST', '/b/k')).toBe('GET, HEAD, PUT, DELETE, OPTIONS');
+    expect(allow('PUT', '/b/k?uploads')).toBe('POST');
+    expect(allow('POST', '/b/k?tagging')).toBe('GET, PUT, DELETE');
+    expect(allow('HEAD', '/b/k?uploadId=u')).toBe('GET, POST, DELETE');
+    expect(allow('HEAD', '/b/k?uploadId=u&partNumber=1')).toBe('GET, PUT, POST, DELETE');
+    expect(allow('PUT', '/')).toBe('GET');
+    // A bucket-only sub-resource on an object URL: no method serves it there.
+    expect(allow('GET', '/b/k?lifecycle')).toBe('');
   });
 
   it('refuses keys over 1024 bytes', () => {

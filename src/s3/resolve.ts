@@ -100,11 +100,16 @@ export function parseCopySource(value: string): CopySource {
   return out;
 }
 
+/**
+ * How well `op` fits the request: -1 when it does not, else higher for more specific rows. Without
+ * `headers`, a row's required header is taken as present (the Allow header asks about the resource,
+ * not about this request's headers).
+ */
 function matches(
   op: Operation,
   query: ReadonlyQuery,
   present: readonly string[],
-  headers: ResolveInput['headers'],
+  headers: ResolveInput['headers'] | undefined,
 ): number {
   let score = 0;
   const sub: string | undefined = 'subresource' in op ? op.subresource : undefined;
@@ -122,7 +127,7 @@ function matches(
   // Every operation-selecting key in the query must be one this operation uses.
   for (const k of present) if (k !== sub && k !== also) return -1;
   if ('header' in op) {
-    if (header(headers, op.header) === undefined) return -1;
+    if (headers !== undefined && header(headers, op.header) === undefined) return -1;
     score += 1;
   }
   return score;
@@ -138,6 +143,21 @@ for (const op of operations) {
   else list.push(op);
 }
 const noOperations: readonly Operation[] = [];
+const methodOrder: readonly HttpMethod[] = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'OPTIONS'];
+
+/**
+ * The Allow header of a 405: every method some row of the table serves for this level and these
+ * sub-resources (NotImplemented rows included: those methods are answered 501, not 405). Empty when
+ * no method is (e.g. an object URL with a bucket-only sub-resource), which RFC 9110 §10.2.1 allows.
+ */
+export function allowedMethods(level: Level, query: ReadonlyQuery, present: readonly string[]): string {
+  const methodsOf = byLevel.get(level);
+  return methodOrder
+    .filter((m) =>
+      (methodsOf?.get(m) ?? noOperations).some((op) => matches(op, query, present, undefined) >= 0),
+    )
+    .join(', ');
+}
 
 export function resolve(input: ResolveInput): ResolvedRequest {
   const { method, query, headers } = input;
@@ -189,14 +209,17 @@ export function resolve(input: ResolveInput): ResolvedRequest {
     }
   }
   if (best === undefined) {
-    if (present.length > 0) {
-      // e.g. PUT /bucket?uploads or GET /bucket?delete: a known sub-resource with the wrong method.
-      throw new CofferError('MethodNotAllowed', undefined, {
-        extra: { Method: method, ResourceType: present[0] ?? '' },
+    // A known sub-resource with the wrong method (PUT /bucket?uploads, GET /bucket?delete) or a method
+    // the level never takes (POST /bucket/key): MethodNotAllowed, naming the methods that do apply.
+    const resourceType = present.length > 0 ? (present[0] ?? '') : level.toUpperCase();
+    if (present.length === 0 && !sameLevel) {
+      throw new CofferError('NotImplemented', undefined, {
+        extra: { Method: method, ResourceType: resourceType },
       });
     }
-    throw new CofferError(sameLevel ? 'MethodNotAllowed' : 'NotImplemented', undefined, {
-      extra: { Method: method, ResourceType: level.toUpperCase() },
+    throw new CofferError('MethodNotAllowed', undefined, {
+      extra: { Method: method, ResourceType: resourceType },
+      headers: { Allow: allowedMethods(level, query, present) },
     });
   }
   if (!best.supported) {

@@ -33,7 +33,17 @@ import {
   CreateBucketCommand,
   DeleteBucketCommand,
   DeleteObjectCommand,
+  GetBucketAccelerateConfigurationCommand,
+  GetBucketEncryptionCommand,
+  GetBucketLifecycleConfigurationCommand,
+  GetBucketLoggingCommand,
+  GetBucketNotificationConfigurationCommand,
+  GetBucketOwnershipControlsCommand,
+  GetBucketRequestPaymentCommand,
+  GetBucketWebsiteCommand,
   GetObjectCommand,
+  GetObjectLockConfigurationCommand,
+  GetPublicAccessBlockCommand,
   HeadObjectCommand,
   ListBucketsCommand,
   ListObjectsV2Command,
@@ -175,6 +185,13 @@ describe('default deny and predefined policies', () => {
     expect(await body.Body?.transformToString()).toBe('body of public/a.txt');
     expect(await outcome(u.s3.send(new HeadObjectCommand({ Bucket: B, Key: 'public/a.txt' })))).toBe('ok');
     expect(await put(u.s3, 'public/ro.txt')).toBe('AccessDenied');
+    // Bucket configuration reads need their own actions, which readonly does not grant.
+    expect(await outcome(u.s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: B })))).toBe(
+      'AccessDenied',
+    );
+    expect(await outcome(u.s3.send(new GetBucketOwnershipControlsCommand({ Bucket: B })))).toBe(
+      'AccessDenied',
+    );
     expect(await outcome(u.s3.send(new DeleteObjectCommand({ Bucket: B, Key: 'public/a.txt' })))).toBe(
       'AccessDenied',
     );
@@ -212,6 +229,11 @@ describe('default deny and predefined policies', () => {
     );
     expect(await get(u.s3, 'public/a.txt')).toBe('ok');
     expect(await put(u.s3, 'public/awsro.txt')).toBe('AccessDenied');
+    // s3:Get* covers the configuration reads: the answer is the bucket's, not a refusal.
+    expect(await outcome(u.s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: B })))).toBe(
+      'NoSuchLifecycleConfiguration',
+    );
+    expect(await outcome(u.s3.send(new GetBucketRequestPaymentCommand({ Bucket: B })))).toBe('ok');
     await root.send(
       new AttachUserPolicyCommand({
         UserName: u.name,
@@ -243,6 +265,67 @@ describe('policy grammar at work', () => {
     expect(await list(a.s3)).toBe('AccessDenied');
     expect(await get(a.s3, 'public/a.txt')).toBe('AccessDenied');
     expect(await put(b.s3, `${b.name}/mine.txt`)).toBe('ok');
+  });
+
+  it('each bucket configuration read needs its own IAM action', async () => {
+    const u = await newUser('conf');
+    const reads: [string, (c: S3Client) => Promise<unknown>, string][] = [
+      [
+        's3:GetLifecycleConfiguration',
+        (c) => c.send(new GetBucketLifecycleConfigurationCommand({ Bucket: B })),
+        'NoSuchLifecycleConfiguration',
+      ],
+      [
+        's3:GetEncryptionConfiguration',
+        (c) => c.send(new GetBucketEncryptionCommand({ Bucket: B })),
+        'ServerSideEncryptionConfigurationNotFoundError',
+      ],
+      [
+        's3:GetBucketWebsite',
+        (c) => c.send(new GetBucketWebsiteCommand({ Bucket: B })),
+        'NoSuchWebsiteConfiguration',
+      ],
+      [
+        's3:GetBucketObjectLockConfiguration',
+        (c) => c.send(new GetObjectLockConfigurationCommand({ Bucket: B })),
+        'ObjectLockConfigurationNotFoundError',
+      ],
+      [
+        's3:GetBucketPublicAccessBlock',
+        (c) => c.send(new GetPublicAccessBlockCommand({ Bucket: B })),
+        'NoSuchPublicAccessBlockConfiguration',
+      ],
+      [
+        's3:GetBucketOwnershipControls',
+        (c) => c.send(new GetBucketOwnershipControlsCommand({ Bucket: B })),
+        'ok',
+      ],
+      ['s3:GetBucketLogging', (c) => c.send(new GetBucketLoggingCommand({ Bucket: B })), 'ok'],
+      [
+        's3:GetBucketNotification',
+        (c) => c.send(new GetBucketNotificationConfigurationCommand({ Bucket: B })),
+        'ok',
+      ],
+      [
+        's3:GetAccelerateConfiguration',
+        (c) => c.send(new GetBucketAccelerateConfigurationCommand({ Bucket: B })),
+        'ok',
+      ],
+      ['s3:GetBucketRequestPayment', (c) => c.send(new GetBucketRequestPaymentCommand({ Bucket: B })), 'ok'],
+    ];
+    // Every other read is granted: each one's own action is what it needs.
+    const granted = reads.filter((_, i) => i % 2 === 0);
+    await root.send(
+      new PutUserPolicyCommand({
+        UserName: u.name,
+        PolicyName: 'half-the-configurations',
+        PolicyDocument: doc([
+          { Effect: 'Allow', Action: granted.map(([action]) => action), Resource: `arn:aws:s3:::${B}` },
+        ]),
+      }),
+    );
+    const outcomes = await Promise.all(reads.map(([, read]) => outcome(read(u.s3))));
+    expect(outcomes).toEqual(reads.map(([, , answer], i) => (i % 2 === 0 ? answer : 'AccessDenied')));
   });
 
   it('an explicit Deny beats an Allow from anywhere', async () => {

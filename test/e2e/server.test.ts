@@ -154,7 +154,7 @@ describe('coffer server', () => {
     });
   });
 
-  it('stamps x-amz-request-id and Server on every reply: health, metrics, S3, IAM, STS, errors, HEAD', async () => {
+  it('stamps x-amz-request-id and Server on every reply: health, metrics, S3, IAM, STS, errors, HEAD; x-amz-id-2 but on IAM/STS', async () => {
     const s = await startServer();
     stops.push(() => s.stop());
     const scope = (service: string): string =>
@@ -169,15 +169,18 @@ describe('coffer server', () => {
       await fetch(`${s.endpoint}/`, { method: 'POST', headers: { authorization: scope('iam') } }),
       await fetch(`${s.endpoint}/`, { method: 'POST', headers: { authorization: scope('sts') } }),
     ];
-    const seen = await Promise.all(
-      replies.map(async (r) => {
-        await r.text();
-        return [r.status, r.headers.get('x-amz-request-id')?.length, r.headers.get('server')];
-      }),
-    );
-    expect(seen.map(([, id, server]) => [id, server])).toEqual(replies.map(() => [16, 'Coffer']));
+    const bodies = await Promise.all(replies.map((r) => r.text()));
+    const seen = replies.map((r) => [r.headers.get('x-amz-request-id')?.length, r.headers.get('server')]);
+    expect(seen).toEqual(replies.map(() => [16, 'Coffer']));
+    // S3's extended request id: base64, on S3-style replies only (AWS's IAM and STS query APIs send none).
+    const id2 = replies.map((r) => r.headers.get('x-amz-id-2'));
+    const base64 = /^[A-Za-z0-9+/]{40,}={0,2}$/;
+    for (const id of id2.slice(0, 6)) expect(id).toMatch(base64);
+    expect(id2.slice(6)).toEqual([null, null]);
+    expect(bodies[5]).toContain(`<HostId>${id2[5] ?? ''}</HostId>`);
     const ok = await client(s.endpoint, s.accessKeyId, s.secretAccessKey).send(new ListBucketsCommand({}));
     expect(ok.$metadata.requestId).toMatch(/^[0-9A-F]{16}$/);
+    expect(ok.$metadata.extendedRequestId).toMatch(base64);
   });
 
   it('answers oversized headers and garbage on the wire with S3 errors, and keeps serving', async () => {
@@ -195,6 +198,10 @@ describe('coffer server', () => {
     const big = await rawExchange(`GET /b/k HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(40_000)}\r\n\r\n`);
     expect(big).toMatch(/^HTTP\/1\.1 400/);
     expect(big).toContain('<Code>RequestHeaderSectionTooLarge</Code>');
+    const ids = /\r\nx-amz-request-id: ([0-9A-F]{16})\r\nx-amz-id-2: (\S+)\r\n/.exec(big);
+    expect(big).toContain(
+      `<RequestId>${ids?.[1] ?? 'none'}</RequestId><HostId>${ids?.[2] ?? 'none'}</HostId>`,
+    );
     const garbage = await rawExchange('\x00\x01 NOT HTTP AT ALL\r\n\r\n');
     expect(garbage).toMatch(/^HTTP\/1\.1 400/);
     expect(garbage).toContain('<Code>InvalidRequest</Code>');

@@ -1,9 +1,11 @@
 // The one place that writes S3 replies: success values from handlers (headers in a single writeHead,
-// then a body or a piped stream) and errors as S3 XML (`<Error><Code/><Message/>…<Resource/><RequestId/>`),
-// with HEAD and 304 replies bodiless, and x-amz-request-id on every reply.
+// then a body or a piped stream) and errors as S3 XML
+// (`<Error><Code/><Message/>…<Resource/><RequestId/><HostId/></Error>`), with HEAD and 304 replies
+// bodiless, and x-amz-request-id and x-amz-id-2 (the HostId) on every reply.
 // https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#RESTErrorResponses
 import { pipeline } from 'node:stream';
 import { CofferError, isCofferError } from '../../errors/error.js';
+import { hostIdOf } from '../../kernel/ids.js';
 import type { RequestContext } from '../../kernel/request-context.js';
 import { XML_DECL, el, esc } from '../xml.js';
 import type { LogEvent, ReplyHeaders, S3Reply } from './types.js';
@@ -16,6 +18,7 @@ export function writeReply(
   const { res } = ctx;
   const headers = reply.headers;
   headers['x-amz-request-id'] = ctx.requestId;
+  headers['x-amz-id-2'] = hostIdOf(ctx.requestId);
   headers.Server = 'Coffer';
   if (extra !== undefined) Object.assign(headers, extra);
   const blob = reply.blob;
@@ -68,7 +71,8 @@ export function errorXml(err: CofferError, resource: string, requestId: string):
   for (const [k, v] of Object.entries(err.extra)) extra += el(k, v);
   return (
     `${XML_DECL}<Error><Code>${err.code}</Code><Message>${esc(err.message)}</Message>${extra}` +
-    `<Resource>${esc(resource)}</Resource><RequestId>${esc(requestId)}</RequestId></Error>`
+    `<Resource>${esc(resource)}</Resource><RequestId>${esc(requestId)}</RequestId>` +
+    `<HostId>${esc(hostIdOf(requestId))}</HostId></Error>`
   );
 }
 
@@ -94,7 +98,11 @@ export function writeError(
     res.destroy();
     return { error: err, bytesOut: undefined };
   }
-  const headers: ReplyHeaders = { 'x-amz-request-id': ctx.requestId, Server: 'Coffer' };
+  const headers: ReplyHeaders = {
+    'x-amz-request-id': ctx.requestId,
+    'x-amz-id-2': hostIdOf(ctx.requestId),
+    Server: 'Coffer',
+  };
   Object.assign(headers, err.headers);
   if (extra !== undefined) Object.assign(headers, extra);
   if (ctx.method === 'HEAD' || err.status === 304) {

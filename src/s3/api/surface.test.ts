@@ -46,6 +46,18 @@ import {
   PutBucketVersioningCommand,
   PutObjectCommand,
   PutObjectTaggingCommand,
+  DeletePublicAccessBlockCommand,
+  GetBucketAccelerateConfigurationCommand,
+  GetBucketEncryptionCommand,
+  GetBucketLifecycleConfigurationCommand,
+  GetBucketLoggingCommand,
+  GetBucketNotificationConfigurationCommand,
+  GetBucketOwnershipControlsCommand,
+  GetBucketRequestPaymentCommand,
+  GetBucketWebsiteCommand,
+  GetObjectLockConfigurationCommand,
+  GetPublicAccessBlockCommand,
+  PutBucketLifecycleConfigurationCommand,
   S3Client,
   S3ServiceException,
   UploadPartCommand,
@@ -225,6 +237,114 @@ describe('buckets', () => {
     expect((await sdkError(s3.send(new GetBucketTaggingCommand({ Bucket: 'alpha' })))).name).toBe(
       'NoSuchTagSet',
     );
+  });
+
+  it('reads the bucket configurations Coffer has no setting for as S3 reads a bucket without them', async () => {
+    const B = { Bucket: 'alpha' };
+    // [SDK call, sub-resource, code, message]
+    const missing: [() => Promise<unknown>, string, string, string][] = [
+      [
+        () => s3.send(new GetBucketLifecycleConfigurationCommand(B)),
+        'lifecycle',
+        'NoSuchLifecycleConfiguration',
+        'The lifecycle configuration does not exist',
+      ],
+      [
+        () => s3.send(new GetBucketEncryptionCommand(B)),
+        'encryption',
+        'ServerSideEncryptionConfigurationNotFoundError',
+        'The server side encryption configuration was not found',
+      ],
+      [
+        () => s3.send(new GetBucketWebsiteCommand(B)),
+        'website',
+        'NoSuchWebsiteConfiguration',
+        'The specified bucket does not have a website configuration',
+      ],
+      [
+        () => s3.send(new GetObjectLockConfigurationCommand(B)),
+        'object-lock',
+        'ObjectLockConfigurationNotFoundError',
+        'Object Lock configuration does not exist for this bucket',
+      ],
+      [
+        () => s3.send(new GetPublicAccessBlockCommand(B)),
+        'publicAccessBlock',
+        'NoSuchPublicAccessBlockConfiguration',
+        'The public access block configuration was not found',
+      ],
+    ];
+    for (const [call, sub, name, message] of missing) {
+      expect(await sdkError(call())).toEqual({ name, status: 404 });
+      const r = await raw('GET', `/alpha?${sub}`);
+      expect([r.status, r.text]).toEqual([
+        404,
+        expect.stringContaining(
+          `<Code>${name}</Code><Message>${message}</Message><BucketName>alpha</BucketName>`,
+        ),
+      ]);
+    }
+
+    const ownership = await s3.send(new GetBucketOwnershipControlsCommand(B));
+    expect(ownership.OwnershipControls?.Rules).toEqual([{ ObjectOwnership: 'BucketOwnerEnforced' }]);
+    expect((await s3.send(new GetBucketLoggingCommand(B))).LoggingEnabled).toBeUndefined();
+    const notification = await s3.send(new GetBucketNotificationConfigurationCommand(B));
+    expect([notification.TopicConfigurations, notification.QueueConfigurations]).toEqual([
+      undefined,
+      undefined,
+    ]);
+    expect((await s3.send(new GetBucketAccelerateConfigurationCommand(B))).Status).toBeUndefined();
+    expect((await s3.send(new GetBucketRequestPaymentCommand(B))).Payer).toBe('BucketOwner');
+    const ns = 'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"';
+    const bodies = await Promise.all(
+      ['ownershipControls', 'logging', 'notification', 'accelerate', 'requestPayment'].map(async (sub) => {
+        const r = await raw('GET', `/alpha?${sub}`);
+        return [r.status, r.headers.get('content-type'), r.text];
+      }),
+    );
+    const xml = (body: string) => [200, 'application/xml', `<?xml version="1.0" encoding="UTF-8"?>\n${body}`];
+    expect(bodies).toEqual([
+      xml(
+        `<OwnershipControls ${ns}><Rule><ObjectOwnership>BucketOwnerEnforced</ObjectOwnership></Rule></OwnershipControls>`,
+      ),
+      xml(`<BucketLoggingStatus ${ns}/>`),
+      xml(`<NotificationConfiguration ${ns}/>`),
+      xml(`<AccelerateConfiguration ${ns}/>`),
+      xml(`<RequestPaymentConfiguration ${ns}><Payer>BucketOwner</Payer></RequestPaymentConfiguration>`),
+    ]);
+
+    // A missing bucket is NoSuchBucket, for the 404 reads and the fixed ones alike.
+    const nope = { Bucket: 'nope' };
+    expect(await sdkError(s3.send(new GetBucketLifecycleConfigurationCommand(nope)))).toEqual({
+      name: 'NoSuchBucket',
+      status: 404,
+    });
+    expect(await sdkError(s3.send(new GetBucketRequestPaymentCommand(nope)))).toEqual({
+      name: 'NoSuchBucket',
+      status: 404,
+    });
+    // Authenticated and authorised like any other read: an anonymous caller is refused.
+    for (const sub of ['lifecycle', 'ownershipControls', 'logging']) {
+      const r = await raw('GET', `/alpha?${sub}`, { anonymous: true });
+      expect([sub, r.status, r.text.includes('<Code>AccessDenied</Code>')]).toEqual([sub, 403, true]);
+    }
+    // The writes are still not implemented.
+    expect(
+      await sdkError(
+        s3.send(
+          new PutBucketLifecycleConfigurationCommand({
+            Bucket: 'alpha',
+            LifecycleConfiguration: {
+              Rules: [{ ID: 'r', Status: 'Enabled', Filter: { Prefix: '' }, Expiration: { Days: 1 } }],
+            },
+          }),
+        ),
+      ),
+    ).toEqual({ name: 'NotImplemented', status: 501 });
+    expect(await sdkError(s3.send(new DeletePublicAccessBlockCommand(B)))).toEqual({
+      name: 'NotImplemented',
+      status: 501,
+    });
   });
 
   it('stores CORS rules, answers preflight and decorates matching requests', async () => {
@@ -1292,12 +1412,16 @@ describe('hostile and unsupported requests', () => {
     expect([bad.status, bad.text.includes('<Code>MalformedXML</Code>')]).toEqual([400, true]);
     const del = await raw('POST', '/alpha?delete', { body: 'not xml' });
     expect(del.text).toContain('<Code>MalformedXML</Code>');
-    const lifecycle = await raw('GET', '/alpha?lifecycle');
-    expect([lifecycle.status, lifecycle.text.includes('<Code>NotImplemented</Code>')]).toEqual([501, true]);
+    const replication = await raw('GET', '/alpha?replication');
+    expect([replication.status, replication.text.includes('<Code>NotImplemented</Code>')]).toEqual([
+      501,
+      true,
+    ]);
     const policy = await raw('GET', '/alpha?policy');
     expect([policy.status, policy.text.includes('<Code>NoSuchBucketPolicy</Code>')]).toEqual([404, true]);
     const method = await raw('POST', '/alpha/k');
-    expect(method.status).toBe(405);
+    expect([method.status, method.headers.get('allow')]).toEqual([405, 'GET, HEAD, PUT, DELETE, OPTIONS']);
+    expect(method.text).toContain('<Code>MethodNotAllowed</Code><Message>');
     const huge = await raw('PUT', '/alpha?cors', { body: 'x'.repeat(1024 * 1024 + 10) });
     expect(huge.text).toContain('<Code>MaxMessageLengthExceeded</Code>');
     const uri = await raw('GET', '/alpha/%E2%82');
@@ -1325,6 +1449,41 @@ describe('hostile and unsupported requests', () => {
       req.end('x');
     });
     expect(traversal).toBe(400);
+  });
+
+  it('says in an Allow header which methods a 405 resource takes', async () => {
+    const head = await raw('HEAD', '/alpha?location');
+    expect([head.status, head.headers.get('allow'), head.text]).toEqual([405, 'GET', '']);
+    const get = await raw('GET', '/alpha?delete');
+    expect([get.status, get.headers.get('allow')]).toEqual([405, 'POST']);
+    expect(get.text).toContain('<Method>GET</Method><ResourceType>delete</ResourceType>');
+    const post = await raw('POST', '/alpha?lifecycle');
+    expect([post.status, post.headers.get('allow')]).toEqual([405, 'GET, PUT, DELETE']);
+    // Other errors carry no Allow header.
+    expect((await raw('GET', '/alpha/no-such-key')).headers.get('allow')).toBeNull();
+  });
+
+  it('stamps x-amz-id-2 on every reply, and as HostId in error bodies', async () => {
+    const base64 = /^[A-Za-z0-9+/]{40,}={0,2}$/;
+    const ok = await raw('GET', '/alpha?location');
+    const missing = await raw('GET', '/alpha/no-such-key');
+    const head = await raw('HEAD', '/alpha/no-such-key');
+    const notAllowed = await raw('HEAD', '/alpha?location');
+    const ids = [ok, missing, head, notAllowed].map((r) => r.headers.get('x-amz-id-2') ?? '');
+    for (const id of ids) expect(id).toMatch(base64);
+    expect(new Set(ids).size).toBe(4);
+    expect(missing.text).toContain(
+      `<RequestId>${missing.headers.get('x-amz-request-id') ?? ''}</RequestId><HostId>${ids[1]}</HostId></Error>`,
+    );
+    // The SDK reads it as the extended request id, on success and on error.
+    const located = await s3.send(new GetBucketLocationCommand({ Bucket: 'alpha' }));
+    expect(located.$metadata.extendedRequestId).toMatch(base64);
+    try {
+      await s3.send(new GetObjectCommand({ Bucket: 'alpha', Key: 'no-such-key' }));
+      expect.unreachable();
+    } catch (e) {
+      expect((e as S3ServiceException).$metadata.extendedRequestId).toMatch(base64);
+    }
   });
 
   it('denies an anonymous caller through the authoriser', async () => {

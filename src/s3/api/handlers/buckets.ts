@@ -1,5 +1,7 @@
 // Bucket-level handlers: ListBuckets, CreateBucket, DeleteBucket, HeadBucket, GetBucketLocation,
-// bucket tagging, versioning (always unversioned), CORS configuration, bucket policy and the minimal ACL.
+// bucket tagging, versioning (always unversioned), CORS configuration, bucket policy, the minimal ACL
+// and the reads of the configurations Coffer has no setting for (lifecycle, encryption, website …).
+import type { ErrorCode } from '../../../errors/codes.js';
 import { CofferError } from '../../../errors/error.js';
 import type { CorsRule, Tag } from '../../../meta/ports.js';
 import { assertBucketName } from '../../service/bucket-name.js';
@@ -303,3 +305,50 @@ export const deleteBucketPolicy: Handler = async (g, d) => {
   d.policies.delete(b.name);
   return emptyReply(204);
 };
+
+// Configurations Coffer has no setting for. Each read answers what S3 answers for a bucket that never
+// had one: a 404 with the configuration's own code, or the one state Coffer is always in.
+// https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketLifecycleConfiguration.html and the
+// GetBucketEncryption, GetBucketWebsite, GetObjectLockConfiguration, GetPublicAccessBlock,
+// GetBucketOwnershipControls, GetBucketLogging, GetBucketNotificationConfiguration,
+// GetBucketAccelerateConfiguration and GetBucketRequestPayment pages beside it.
+
+const noConfiguration =
+  (code: ErrorCode): Handler =>
+  (g) => {
+    const b = bucketOf(g);
+    throw new CofferError(code, undefined, { extra: { BucketName: b.name } });
+  };
+
+/** A reply whose body never changes (a fresh reply each time: the responder adds its headers to it). */
+const fixedConfiguration =
+  (xml: string): Handler =>
+  (g) => {
+    bucketOf(g);
+    return Promise.resolve(xmlReply(xml));
+  };
+
+export const getBucketLifecycleConfiguration = noConfiguration('NoSuchLifecycleConfiguration');
+export const getBucketEncryption = noConfiguration('ServerSideEncryptionConfigurationNotFoundError');
+export const getBucketWebsite = noConfiguration('NoSuchWebsiteConfiguration');
+export const getObjectLockConfiguration = noConfiguration('ObjectLockConfigurationNotFoundError');
+export const getPublicAccessBlock = noConfiguration('NoSuchPublicAccessBlockConfiguration');
+
+/** ACLs are disabled: objects belong to the bucket owner, as with S3's BucketOwnerEnforced. */
+export const getBucketOwnershipControls = fixedConfiguration(
+  `${XML_DECL}<OwnershipControls xmlns="${S3_NS}"><Rule><ObjectOwnership>BucketOwnerEnforced</ObjectOwnership></Rule></OwnershipControls>`,
+);
+/** No LoggingEnabled element: server access logging is off. */
+export const getBucketLogging = fixedConfiguration(`${XML_DECL}<BucketLoggingStatus xmlns="${S3_NS}"/>`);
+/** Empty: no notifications are sent. */
+export const getBucketNotificationConfiguration = fixedConfiguration(
+  `${XML_DECL}<NotificationConfiguration xmlns="${S3_NS}"/>`,
+);
+/** Empty (no Status): transfer acceleration was never enabled. */
+export const getBucketAccelerateConfiguration = fixedConfiguration(
+  `${XML_DECL}<AccelerateConfiguration xmlns="${S3_NS}"/>`,
+);
+/** The bucket owner pays; requester-pays is not supported. */
+export const getBucketRequestPayment = fixedConfiguration(
+  `${XML_DECL}<RequestPaymentConfiguration xmlns="${S3_NS}"><Payer>BucketOwner</Payer></RequestPaymentConfiguration>`,
+);
