@@ -106,7 +106,9 @@ ${unsupportedSubresources.map((s) => `\`?${s}\``).join(', ')}.
   an anonymous request using them is 400 \`InvalidRequest\`, as on S3.
 - Multipart: parts 1–10000, every part but the last at least 5 MiB, object ETag
   \`md5(part md5s)-N\`; composite (or full-object, for CRC64NVME) checksums when the upload named an
-  algorithm. Parts are assembled by streaming.
+  algorithm. Parts are assembled by streaming. When the upload names an algorithm, a part checksummed
+  with another is refused (\`InvalidRequest\`, "Checksum Type mismatch"); a COMPOSITE upload also needs
+  each part's checksum on UploadPart and in CompleteMultipartUpload's part list, as on S3.
 - Files changed through POSIX are noticed on read: when size or mtime differ from the index, the
   record is refreshed (ETag recomputed) before replying; a vanished file is \`NoSuchKey\`.
 - Keys that cannot be files (\`.\`/\`..\` segments, empty segments, NUL, segments over 255 bytes, a key

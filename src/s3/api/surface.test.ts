@@ -1015,6 +1015,46 @@ describe('multipart', () => {
     expect(await part.Body?.transformToString()).toBe('tail');
   });
 
+  it('holds parts to the upload’s checksum algorithm, and Complete to naming each part’s checksum', async () => {
+    const { UploadId } = await s3.send(
+      new CreateMultipartUploadCommand({ Bucket: 'alpha', Key: 'sha-parts', ChecksumAlgorithm: 'SHA256' }),
+    );
+    const part = (ChecksumAlgorithm: 'CRC32' | 'SHA256') =>
+      s3.send(
+        new UploadPartCommand({
+          Bucket: 'alpha',
+          Key: 'sha-parts',
+          UploadId,
+          PartNumber: 1,
+          Body: 'x',
+          ChecksumAlgorithm,
+        }),
+      );
+    expect(await sdkError(part('CRC32'))).toEqual({ name: 'InvalidRequest', status: 400 });
+    // A client that sends no checksum at all (only what is required): a COMPOSITE upload needs one.
+    const noSum = await raw('PUT', `/alpha/sha-parts?partNumber=1&uploadId=${UploadId}`, { body: 'x' });
+    expect([noSum.status, noSum.text]).toEqual([
+      400,
+      expect.stringContaining('expected checksum Type: sha256, actual checksum Type: null'),
+    ]);
+    const ok = await part('SHA256');
+    const complete = (withSum: boolean) =>
+      s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: 'alpha',
+          Key: 'sha-parts',
+          UploadId,
+          MultipartUpload: {
+            Parts: [
+              { PartNumber: 1, ETag: ok.ETag, ...(withSum ? { ChecksumSHA256: ok.ChecksumSHA256 } : {}) },
+            ],
+          },
+        }),
+      );
+    expect(await sdkError(complete(false))).toEqual({ name: 'InvalidRequest', status: 400 });
+    expect((await complete(true)).ChecksumSHA256).toMatch(/-1$/);
+  });
+
   it('refuses small non-final parts, copies part ranges and aborts', async () => {
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'alpha', Key: 'small' }));
     const a = await s3.send(

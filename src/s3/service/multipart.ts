@@ -155,7 +155,27 @@ async function storePart(
   }
 }
 
+/**
+ * A part's checksum must be of the upload's algorithm, as S3 requires: a part checksummed otherwise
+ * could not go into the object's checksum. A COMPOSITE upload needs each part's checksum from the
+ * client (the object's checksum is built from them, so each must be one the client vouched for); a
+ * FULL_OBJECT one is computed over the whole object anyway.
+ */
+function checkPartChecksum(upload: MultipartUploadRecord, expectation: BodyExpectation): void {
+  const want = upload.checksumAlgorithm;
+  const got = expectation.algorithm;
+  // An upload created without an algorithm takes parts with any checksum or none (SDKs send CRC32
+  // on every part since S3's 2025 default checksums).
+  if (want === undefined || got === want) return;
+  if (got === undefined && upload.checksumType === 'FULL_OBJECT') return;
+  throw new CofferError(
+    'InvalidRequest',
+    `Checksum Type mismatch occurred, expected checksum Type: ${want.toLowerCase()}, actual checksum Type: ${got === undefined ? 'null' : got.toLowerCase()}`,
+  );
+}
+
 export async function uploadPart(d: ServiceDeps, input: UploadPartInput): Promise<PartRecord> {
+  checkPartChecksum(input.upload, input.expectation);
   const opts: { digests: DigestName[]; expectedSize?: number } = {
     // The upload's own algorithm is computed on every part so Complete can build the object checksum.
     digests: digestsFor(input.expectation, input.upload.checksumAlgorithm),
@@ -245,9 +265,21 @@ export async function validateCompletion(d: ServiceDeps, input: CompleteInput): 
   const stored = await d.meta.multipart.listParts(upload.uploadId, 0, MAX_PART_NUMBER);
   const byNumber = new Map(stored.map((p) => [p.partNumber, p]));
   const chosen: PartRecord[] = [];
+  const composite = upload.checksumAlgorithm !== undefined && upload.checksumType !== 'FULL_OBJECT';
   for (const [i, p] of parts.entries()) {
     const s = byNumber.get(p.partNumber);
     if (s === undefined || s.etag !== p.etag) throw invalidPart(p);
+    // The object's COMPOSITE checksum is made of the parts' checksums: the client must name each one.
+    if (
+      composite &&
+      upload.checksumAlgorithm !== undefined &&
+      p.checksums[upload.checksumAlgorithm] === undefined
+    ) {
+      throw new CofferError(
+        'InvalidRequest',
+        `The upload was created using a ${upload.checksumAlgorithm.toLowerCase()} checksum. The complete request must include the checksum for each part. It was missing for part ${p.partNumber} in the request.`,
+      );
+    }
     for (const [alg, v] of Object.entries(p.checksums)) {
       const have = s.checksums?.[alg as ChecksumAlgorithm];
       if (have !== undefined && have !== v) throw invalidPart(p);
