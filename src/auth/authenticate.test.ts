@@ -152,7 +152,13 @@ async function readAll(s: Readable): Promise<Buffer> {
 describe('SigV4 header auth, signed by @smithy/signature-v4', () => {
   it('accepts a plain GET and reports principal, service and payload', async () => {
     const a = authenticate(await sign({ path: '/bucket/key.txt' }), opts);
-    expect(a.auth).toEqual({ principal, authType: 'header', signatureVersion: 'AWS4-HMAC-SHA256' });
+    // signedAt: the X-Amz-Date, for s3:signatureAge.
+    expect(a.auth).toEqual({
+      principal,
+      authType: 'header',
+      signatureVersion: 'AWS4-HMAC-SHA256',
+      signedAt: NOW.getTime(),
+    });
     expect(a.service).toBe('s3');
     expect(a.payload).toBe('unsigned');
   });

@@ -209,6 +209,7 @@ function fromSigV4(req: SignedRequest, opts: AuthenticateOptions, presigned: boo
       principal: v.credential.principal,
       authType: presigned ? 'presigned' : 'header',
       signatureVersion: 'AWS4-HMAC-SHA256',
+      signedAt: v.signedAt,
     },
     v.scope.service,
     plan,

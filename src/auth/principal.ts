@@ -38,4 +38,6 @@ export interface AuthInfo {
   principal: Principal;
   authType: AuthType;
   signatureVersion: SignatureVersion;
+  /** When a SigV4 request was signed (its X-Amz-Date, ms since the epoch): for s3:signatureAge. */
+  signedAt?: number;
 }

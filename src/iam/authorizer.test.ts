@@ -194,10 +194,22 @@ describe('bucket policies', () => {
     const locked = { tenantId: A.tenantId, policy: lockout };
     expect(ask(principal('root', A), 's3:DeleteBucketPolicy', 'arn:aws:s3:::a', locked).effect).toBe('allow');
     expect(ask(alice, 's3:DeleteBucketPolicy', 'arn:aws:s3:::a', locked).effect).toBe('explicitDeny');
-    // Root of another account gets no such exception.
+    // Root of another account gets no such exception: nobody outside the owner's account reads or
+    // changes a bucket policy, even one that grants it.
     expect(ask(principal('root', B), 's3:DeleteBucketPolicy', 'arn:aws:s3:::a', locked).effect).toBe(
-      'explicitDeny',
+      'implicitDeny',
     );
+    const open = bucketPolicy({
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Principal: '*', Action: 's3:*', Resource: ['arn:aws:s3:::a', 'arn:aws:s3:::a/*'] },
+      ],
+    });
+    const wide = { tenantId: A.tenantId, policy: open };
+    expect(ask(principal('root', B), 's3:PutBucketPolicy', 'arn:aws:s3:::a', wide).effect).toBe(
+      'implicitDeny',
+    );
+    expect(ask(principal('root', B), 's3:GetObject', 'arn:aws:s3:::a/k', wide).effect).toBe('allow');
   });
 
   it('conditions in the bucket policy see the request context and aws:ResourceAccount', () => {

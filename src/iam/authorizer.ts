@@ -113,10 +113,27 @@ export function createIdentityAuthorizer(cache: IdentityCache): ResourceAuthoriz
     ) {
       return { effect: 'allow', reason: 'the account root is allowed every action in its account' };
     }
+    // A bucket policy is read and changed only by identities of the bucket owner's account, whatever
+    // any policy says (AWS: others get 405 for Get/Put/DeleteBucketPolicy): else a bucket policy
+    // granting "Principal": "*" the action s3:* would hand the policy itself to anyone.
+    if (
+      resourceAccount !== undefined &&
+      ROOT_ALWAYS.has(request.action.toLowerCase()) &&
+      (p.kind === 'anonymous' || p.accountId !== resourceAccount)
+    ) {
+      return {
+        effect: 'implicitDeny',
+        reason: "only identities of the bucket owner's account may read or change its bucket policy",
+      };
+    }
     const context =
       resourceAccount === undefined
         ? request.context
-        : { ...request.context, 'aws:ResourceAccount': resourceAccount };
+        : {
+            ...request.context,
+            'aws:ResourceAccount': resourceAccount,
+            's3:ResourceAccount': resourceAccount,
+          };
 
     if (p.kind === 'anonymous') {
       if (resourcePolicy === undefined) {

@@ -99,6 +99,14 @@ ${unsupportedSubresources.map((s) => `\`?${s}\``).join(', ')}.
   than \`s3\` (\`iam\` and \`sts\` go to their own APIs) is \`AuthorizationHeaderMalformed\`.
 - Uploads (PutObject, UploadPart) need their length: \`Content-Length\`, or
   \`x-amz-decoded-content-length\` for aws-chunked bodies; 411 \`MissingContentLength\` otherwise.
+- Authorisation follows S3 where it guards a resource's own rules: Get/Put/DeleteBucketPolicy are
+  for identities of the bucket owner's account only, whatever the policy grants (others get
+  \`AccessDenied\`; S3 answers other accounts 405), so \`"Principal": "*"\` with \`s3:*\` cannot hand
+  the policy itself away. A copy's \`s3:GetObject\` on its source is decided with the source object's
+  tags as \`s3:ExistingObjectTag/<key>\` (CopyObject, UploadPartCopy), and the account root is held to
+  tag conditions in a bucket policy. Tags given with a write (\`x-amz-tagging\`) need
+  \`s3:PutObjectTagging\` besides the write's own action. \`s3:signatureAge\` (ms since the signature's
+  X-Amz-Date) caps how long a presigned URL may be used.
 - A key that does not exist is \`NoSuchKey\` (404) on GetObject, HeadObject and GetObjectAttributes only
   for callers allowed \`s3:ListBucket\` on the bucket; others get \`AccessDenied\` (403), as S3 documents,
   so a grant to read some keys does not reveal which other keys exist.

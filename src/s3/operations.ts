@@ -750,7 +750,10 @@ export const globalConditionKeys: readonly string[] = [
   'aws:PrincipalType',
   's3:authType',
   's3:signatureversion',
+  's3:signatureAge',
   's3:x-amz-content-sha256',
+  'aws:ResourceAccount',
+  's3:ResourceAccount',
 ];
 
 /** Distinct operation names, for metrics labels and docs. */

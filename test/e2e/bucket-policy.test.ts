@@ -19,6 +19,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { startServer, type RunningServer } from '../helpers/server.js';
 
 let s: RunningServer;
@@ -308,5 +309,51 @@ describe('decisions with a bucket policy', () => {
     expect(await outcome(rootS3.send(new GetBucketPolicyCommand({ Bucket: B })))).toBe('ok');
     expect(await outcome(rootS3.send(new DeleteBucketPolicyCommand({ Bucket: B })))).toBe('ok');
     expect(await get(rootS3, 'public/a.txt')).toBe('ok');
+  });
+
+  it('only identities of the owner’s account read or change the bucket policy, whatever it grants', async () => {
+    const wideOpen = doc([
+      {
+        Effect: 'Allow',
+        Principal: '*',
+        Action: 's3:*',
+        Resource: [`arn:aws:s3:::${B}`, `arn:aws:s3:::${B}/*`],
+      },
+    ]);
+    await putPolicy(wideOpen);
+    const takeover = doc([
+      { Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${B}/x` },
+    ]);
+    const url = `${s.endpoint}/${B}?policy`;
+    expect((await fetch(url, { method: 'PUT', body: takeover })).status).toBe(403);
+    expect((await fetch(url)).status).toBe(403);
+    expect((await fetch(url, { method: 'DELETE' })).status).toBe(403);
+    // What the policy grants to anyone still holds, and the policy is the owner's as it was.
+    expect((await anonymous('public/a.txt')).status).toBe(200);
+    expect((await rootS3.send(new GetBucketPolicyCommand({ Bucket: B }))).Policy).toBe(wideOpen);
+    await rootS3.send(new DeleteBucketPolicyCommand({ Bucket: B }));
+  });
+
+  it('s3:signatureAge caps how old a signature (a presigned URL) may be', async () => {
+    await putPolicy(
+      doc([
+        {
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 's3:GetObject',
+          Resource: `arn:aws:s3:::${B}/*`,
+          Condition: { NumericGreaterThan: { 's3:signatureAge': '600000' } },
+        },
+      ]),
+    );
+    const presign = (signingDate: Date) =>
+      getSignedUrl(rootS3, new GetObjectCommand({ Bucket: B, Key: 'public/a.txt' }), {
+        expiresIn: 3600,
+        signingDate,
+      });
+    expect((await fetch(await presign(new Date()))).status).toBe(200);
+    expect((await fetch(await presign(new Date(Date.now() - 11 * 60_000)))).status).toBe(403);
+    await rootS3.send(new DeleteBucketPolicyCommand({ Bucket: B }));
+    expect((await fetch(await presign(new Date(Date.now() - 11 * 60_000)))).status).toBe(200);
   });
 });

@@ -64,6 +64,8 @@ export interface SigV4Verified<C> {
   scope: CredentialScope;
   /** The request timestamp as signed (`YYYYMMDDTHHMMSSZ`). */
   amzDate: string;
+  /** The same, in ms since the epoch. */
+  signedAt: number;
   /** The request's signature: the seed of an aws-chunked signature chain. */
   signature: string;
   signingKey: Buffer;
@@ -222,6 +224,7 @@ export function verifyHeaderSigV4<C extends SecretLike>(
     credential,
     scope,
     amzDate,
+    signedAt: t,
     signature: fields.signature,
     signingKey: key,
   };
@@ -376,5 +379,14 @@ export function verifyPresignedSigV4<C extends SecretLike>(
     },
     payload.hash,
   );
-  return { form: 'query', credential, scope, amzDate: date, signature, signingKey: key, payload };
+  return {
+    form: 'query',
+    credential,
+    scope,
+    amzDate: date,
+    signedAt: t,
+    signature,
+    signingKey: key,
+    payload,
+  };
 }

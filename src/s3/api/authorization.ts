@@ -67,6 +67,8 @@ export interface BucketSides {
   copySource: ResourceSide | undefined;
   /** The target object's current tags, for s3:ExistingObjectTag/<key> (when the operation uses it). */
   existingTags?: readonly Tag[] | undefined;
+  /** The copy source's tags: its s3:GetObject is decided as a read of that object would be. */
+  copySourceTags?: readonly Tag[] | undefined;
 }
 
 /**
@@ -99,6 +101,7 @@ export interface AuthorizeDeps {
  */
 class ConditionContext {
   private built: Record<string, string | string[]> | undefined = undefined;
+  private builtForSource: Record<string, string | string[]> | undefined = undefined;
 
   constructor(
     private readonly ctx: RequestContext,
@@ -115,7 +118,21 @@ class ConditionContext {
       this.sides.existingTags,
     ));
   }
+
+  /**
+   * The context of the copy source's read: the request's, with s3:ExistingObjectTag/<key> taken from
+   * the source object, so a Deny on reading tagged objects cannot be passed by copying them.
+   */
+  get forCopySource(): Record<string, string | string[]> {
+    if (this.builtForSource !== undefined) return this.builtForSource;
+    const out: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(this.value)) if (!k.startsWith(EXISTING_TAG_PREFIX)) out[k] = v;
+    for (const t of this.sides.copySourceTags ?? []) out[EXISTING_TAG_PREFIX + t.key] = t.value;
+    return (this.builtForSource = out);
+  }
 }
+
+const EXISTING_TAG_PREFIX = 's3:ExistingObjectTag/';
 
 // Classes rather than object literals with a getter, which V8 builds on a slow path, each with a
 // hidden class of its own (see createRequestContext).
@@ -125,10 +142,11 @@ class Question implements AuthorizationRequest {
     readonly action: string,
     readonly resource: string,
     private readonly lazy: ConditionContext,
+    private readonly copySource: boolean,
   ) {}
 
   get context(): Readonly<Record<string, string | string[]>> {
-    return this.lazy.value;
+    return this.copySource ? this.lazy.forCopySource : this.lazy.value;
   }
 }
 
@@ -143,8 +161,13 @@ export function authorizeRequest(
   const principal = auth.auth.principal;
   const context = new ConditionContext(ctx, auth, request, sides);
   const principalArn = principal.kind === 'anonymous' ? '*' : principal.arn;
-  const decide = (action: string, resource: string, side: ResourceSide | undefined): Decision => {
-    const d = deps.authorize(new Question(principal, action, resource, context), side);
+  const decide = (
+    action: string,
+    resource: string,
+    side: ResourceSide | undefined,
+    copySource = false,
+  ): Decision => {
+    const d = deps.authorize(new Question(principal, action, resource, context, copySource), side);
     if (deps.onDecision) {
       const e: DecisionEvent = {
         requestId: ctx.requestId,
@@ -164,7 +187,7 @@ export function authorizeRequest(
   for (const spec of request.op.actions) {
     const resource = resourceOf(spec, request);
     if (resource === undefined) continue;
-    const d = decide(spec.action, resource, sideOf(spec, request, sides));
+    const d = decide(spec.action, resource, sideOf(spec, request, sides), spec.resource === 'copySource');
     decisions.push(d);
     if (d.effect !== 'allow') throw new CofferError('AccessDenied');
   }

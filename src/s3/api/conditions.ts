@@ -105,6 +105,11 @@ export function conditionContext(
   if (ua !== undefined) out['aws:UserAgent'] = ua;
   const referer = first(ctx.headers.referer);
   if (referer !== undefined) out['aws:Referer'] = referer;
+  // How old the signature is (ms): AWS's way to cap how long a presigned URL may be used, whatever
+  // its X-Amz-Expires says.
+  if (info.signedAt !== undefined) {
+    out['s3:signatureAge'] = String(Math.max(0, ctx.receivedAt.getTime() - info.signedAt));
+  }
   const sha = first(ctx.headers['x-amz-content-sha256']);
   if (sha !== undefined) out['s3:x-amz-content-sha256'] = sha;
   if (p.kind !== 'anonymous') {

@@ -139,18 +139,25 @@ export function createS3Surface(deps: S3SurfaceDeps): S3Surface {
       const copySource =
         src === undefined ? undefined : src === request.bucket ? bucket : await meta.buckets.get(src);
       // s3:ExistingObjectTag needs the object's tags before deciding: one (cached) index read, and
-      // only when the operation uses the key and the caller is not the account root.
+      // only when the operation uses the key (a copy's read of its source always does) and a policy
+      // may ask: the account root in a bucket without a bucket policy is allowed unconditionally.
+      const mayAsk = (b: BucketRecord | undefined): b is BucketRecord =>
+        b !== undefined && (auth?.auth.principal.kind !== 'root' || policies.of(b) !== undefined);
       const existingTags =
-        bucket !== undefined &&
+        mayAsk(bucket) &&
         request.key !== undefined &&
-        auth.auth.principal.kind !== 'root' &&
         (op.conditionKeys as readonly string[]).includes(EXISTING_TAG)
           ? (await objects.get(bucket.name, request.key))?.tags
+          : undefined;
+      const copySourceTags =
+        request.copySource !== undefined && mayAsk(copySource)
+          ? (await objects.get(copySource.name, request.copySource.key))?.tags
           : undefined;
       const granted = authorizeRequest(authzDeps, ctx, request, auth, bucket, {
         bucket: sideOf(bucket),
         copySource: sideOf(copySource),
         existingTags,
+        copySourceTags,
       });
       if (bucket === undefined && op.level !== 'service' && op.name !== 'CreateBucket') {
         throw new CofferError('NoSuchBucket', undefined, { extra: { BucketName: request.bucket ?? '' } });

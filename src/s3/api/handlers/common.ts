@@ -64,6 +64,17 @@ export function refuseAcl(g: Granted, target: 'bucket' | 'object'): void {
 }
 
 /**
+ * Tags given with a write (x-amz-tagging on PutObject, CopyObject, CreateMultipartUpload) also need
+ * s3:PutObjectTagging on the key, as MinIO and S3 ask: tags steer tag-based policies, so a right to
+ * write bytes must not be a right to re-tag an object that a policy keeps by its tags.
+ */
+export function checkTaggingAllowed(g: Granted): void {
+  if (hdr(g, 'x-amz-tagging') !== undefined && !g.allows('s3:PutObjectTagging', keyOf(g))) {
+    throw new CofferError('AccessDenied');
+  }
+}
+
+/**
  * The body's length, which S3 requires of an upload (PutObject, UploadPart): Content-Length, or
  * x-amz-decoded-content-length for aws-chunked bodies. A body of unknown length is refused up
  * front (411), as S3 does, rather than streamed to disk and checked against nothing.

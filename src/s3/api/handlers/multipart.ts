@@ -40,6 +40,7 @@ import { emptyReply, xmlReply, type ReplyHeaders } from '../types.js';
 import {
   addChecksumHeaders,
   bucketOf,
+  checkTaggingAllowed,
   contentHeadersOf,
   hdr,
   keyOf,
@@ -73,6 +74,7 @@ function checksumsXml(sums: Partial<Record<ChecksumAlgorithm, string>> | undefin
 export const createMultipartUpload: Handler = async (g, d) => {
   const b = bucketOf(g);
   refuseAcl(g, 'object');
+  checkTaggingAllowed(g);
   const algHeader = hdr(g, 'x-amz-checksum-algorithm');
   const checksumAlgorithm = parseChecksumAlgorithm(algHeader);
   if (algHeader !== undefined && checksumAlgorithm === undefined) {

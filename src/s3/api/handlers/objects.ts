@@ -29,6 +29,7 @@ import { aclXml, parseTagging, tagSetXml } from './buckets.js';
 import {
   addChecksumHeaders,
   bucketOf,
+  checkTaggingAllowed,
   contentHeadersOf,
   hdr,
   keyOf,
@@ -59,6 +60,7 @@ function writeConditions(g: Granted): WriteConditions | undefined {
 export const putObject: Handler = async (g, d) => {
   const b = bucketOf(g);
   refuseAcl(g, 'object');
+  checkTaggingAllowed(g);
   const expectation = parseBodyExpectation(g.ctx.headers, g.ctx.query);
   const size = requireContentLength(g);
   if (size > d.config.maxObjectSize) {
@@ -353,6 +355,7 @@ export function checkCopySourceVersion(g: Granted): { bucket: string; key: strin
 export const copyObject: Handler = async (g, d) => {
   const b = bucketOf(g);
   refuseAcl(g, 'object');
+  checkTaggingAllowed(g);
   const source = checkCopySourceVersion(g);
   const metadataDirective = directive(g, 'x-amz-metadata-directive');
   const taggingDirective = directive(g, 'x-amz-tagging-directive');
