@@ -27,6 +27,7 @@ import {
   PutUserPolicyCommand,
   RemoveUserFromGroupCommand,
   SetDefaultPolicyVersionCommand,
+  TagUserCommand,
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import {
@@ -618,6 +619,104 @@ describe('changes take effect on the very next request', () => {
     expect(await outcome(self.send(new CreateAccessKeyCommand({})))).toMatch(
       /^(AccessDenied|InvalidAccessKeyId|InvalidClientTokenId)$/,
     );
+  });
+});
+
+describe('IAM condition keys: delegating IAM safely', () => {
+  it('iam:PolicyARN, aws:TagKeys, iam:ResourceTag and iam:PermissionsBoundary are there for conditions', async () => {
+    const admin = await newUser('deleg');
+    const victim = await newUser('victim');
+    await root.send(
+      new TagUserCommand({ UserName: victim.name, Tags: [{ Key: 'protected', Value: 'yes' }] }),
+    );
+    const boundary = `arn:aws:iam::${account}:policy/readonly`;
+    await root.send(
+      new PutUserPolicyCommand({
+        UserName: admin.name,
+        PolicyName: 'Delegated',
+        PolicyDocument: doc([
+          {
+            Effect: 'Allow',
+            Action: ['iam:AttachUserPolicy', 'iam:TagUser', 'iam:PutUserPolicy', 'iam:CreateUser'],
+            Resource: '*',
+          },
+          {
+            Effect: 'Deny',
+            Action: 'iam:AttachUserPolicy',
+            Resource: '*',
+            Condition: { ArnEquals: { 'iam:PolicyARN': 'arn:aws:iam::aws:policy/IAMFullAccess' } },
+          },
+          {
+            Effect: 'Deny',
+            Action: 'iam:TagUser',
+            Resource: '*',
+            Condition: { 'ForAnyValue:StringEquals': { 'aws:TagKeys': ['admin'] } },
+          },
+          {
+            Effect: 'Deny',
+            Action: 'iam:PutUserPolicy',
+            Resource: '*',
+            Condition: { StringEquals: { 'iam:ResourceTag/protected': 'yes' } },
+          },
+          {
+            Effect: 'Deny',
+            Action: 'iam:CreateUser',
+            Resource: '*',
+            Condition: { StringNotEquals: { 'iam:PermissionsBoundary': boundary } },
+          },
+        ]),
+      }),
+    );
+    const as = new IAMClient({
+      endpoint: s.endpoint,
+      region: 'us-east-1',
+      credentials: creds(admin.key.id, admin.key.secret),
+    });
+    const attempt = (p: Promise<unknown>) => outcome(p);
+    // The escalation this closes: attaching IAMFullAccess to oneself.
+    expect(
+      await attempt(
+        as.send(
+          new AttachUserPolicyCommand({
+            UserName: admin.name,
+            PolicyArn: 'arn:aws:iam::aws:policy/IAMFullAccess',
+          }),
+        ),
+      ),
+    ).toBe('AccessDenied');
+    expect(
+      await attempt(
+        as.send(
+          new AttachUserPolicyCommand({ UserName: victim.name, PolicyArn: 'arn:aws:iam:::policy/readonly' }),
+        ),
+      ),
+    ).toBe('ok');
+    expect(
+      await attempt(
+        as.send(new TagUserCommand({ UserName: admin.name, Tags: [{ Key: 'admin', Value: 'true' }] })),
+      ),
+    ).toBe('AccessDenied');
+    expect(
+      await attempt(
+        as.send(new TagUserCommand({ UserName: admin.name, Tags: [{ Key: 'team', Value: 'a' }] })),
+      ),
+    ).toBe('ok');
+    const inline = (UserName: string) =>
+      as.send(
+        new PutUserPolicyCommand({
+          UserName,
+          PolicyName: 'p',
+          PolicyDocument: doc([{ Effect: 'Allow', Action: 's3:ListAllMyBuckets', Resource: '*' }]),
+        }),
+      );
+    expect(await attempt(inline(victim.name))).toBe('AccessDenied');
+    expect(await attempt(inline(admin.name))).toBe('ok');
+    expect(await attempt(as.send(new CreateUserCommand({ UserName: uniq('free') })))).toBe('AccessDenied');
+    expect(
+      await attempt(
+        as.send(new CreateUserCommand({ UserName: uniq('bounded'), PermissionsBoundary: boundary })),
+      ),
+    ).toBe('ok');
   });
 });
 

@@ -138,6 +138,45 @@ const everything = (c: Call, kind: string): Authz => ({
   resource: `arn:aws:iam::${c.scope.accountId}:${kind}/*`,
 });
 
+const MANAGED_POLICY_ATTACHMENT = /^(Attach|Detach)(User|Group|Role)Policy$/;
+
+/**
+ * The IAM condition keys of a call (AWS Service Authorization Reference, IAM): what the call asks
+ * for (the managed policy it attaches or detaches, the boundary it sets, the tags it adds or
+ * removes) and what its target user carries (its tags, its current boundary). Without them a Deny
+ * conditioned on them never applied, so a user allowed iam:AttachUserPolicy "except IAMFullAccess"
+ * could attach IAMFullAccess to itself; and an Allow conditioned on them never matched.
+ */
+function iamConditionKeys(c: Call, action: string): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  const sameAccount = (arn: string) => arn.replace(/^arn:aws:iam:::/, `arn:aws:iam::${c.scope.accountId}:`);
+  const policyArn = c.p('PolicyArn');
+  if (policyArn !== undefined && MANAGED_POLICY_ATTACHMENT.test(action))
+    out['iam:PolicyARN'] = sameAccount(policyArn);
+  const userName = c.p('UserName');
+  const target = userName === undefined ? undefined : c.deps.cache.user(c.scope.tenantId, userName);
+  if (target !== undefined) {
+    for (const t of target.tags) {
+      out[`aws:ResourceTag/${t.key}`] = t.value;
+      out[`iam:ResourceTag/${t.key}`] = t.value;
+    }
+    if (target.permissionsBoundary !== undefined) out['iam:PermissionsBoundary'] = target.permissionsBoundary;
+  }
+  // The boundary being set is the one a condition judges (CreateUser, PutUserPermissionsBoundary).
+  const boundary = c.p('PermissionsBoundary');
+  if (boundary !== undefined) out['iam:PermissionsBoundary'] = sameAccount(boundary);
+  const tagKeys: string[] = [];
+  for (const m of memberStructs(c.params, 'Tags')) {
+    const key = m.get('Key');
+    if (key === undefined) continue;
+    out[`aws:RequestTag/${key}`] = m.get('Value') ?? '';
+    tagKeys.push(key);
+  }
+  tagKeys.push(...memberList(c.params, 'TagKeys'));
+  if (tagKeys.length > 0) out['aws:TagKeys'] = tagKeys;
+  return out;
+}
+
 const keyOwner = (c: Call): KeyOwner => userTarget(c, c.p('UserName')).owner;
 const ownerName = (o: KeyOwner): string | undefined => ('root' in o ? undefined : o.userName);
 
@@ -804,7 +843,7 @@ export async function handleIamAction(
       principal,
       action: `iam:${action}`,
       resource: authz.resource,
-      context: call.context,
+      context: { ...call.context, ...iamConditionKeys(call, action) },
     });
     const decision = decided;
     const allowed =
