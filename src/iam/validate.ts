@@ -66,6 +66,13 @@ export function checkTags(tags: readonly IamTag[]): void {
         `Invalid tag key '${t.key}': 1 to 128 letters, digits, spaces or _.:/=+-@.`,
       );
     }
+    // Reserved, as in AWS: a user-set aws:* tag could pose as one of the keys policies trust.
+    if (t.key.toLowerCase().startsWith('aws:')) {
+      throw new CofferError(
+        'InvalidInput',
+        `Invalid tag key '${t.key}': keys beginning with 'aws:' are reserved.`,
+      );
+    }
     if (t.value.length > 256 || !/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u.test(t.value)) {
       throw new CofferError(
         'InvalidInput',

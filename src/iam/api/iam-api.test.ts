@@ -414,6 +414,10 @@ describe('IAM API with @aws-sdk/client-iam', () => {
         ],
       }),
     );
+    // aws: keys are reserved (a user-set one could pose as a key policies trust).
+    await expect(
+      root.send(new TagUserCommand({ UserName: 'tom', Tags: [{ Key: 'aws:team', Value: 'x' }] })),
+    ).rejects.toMatchObject({ name: 'InvalidInputException' });
     await root.send(new UntagUserCommand({ UserName: 'tom', TagKeys: ['a'] }));
     expect((await root.send(new ListUserTagsCommand({ UserName: 'tom' }))).Tags).toEqual([
       { Key: 'b', Value: '2' },
