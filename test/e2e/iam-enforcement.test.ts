@@ -746,6 +746,16 @@ describe('narrowing: permissions boundaries and service accounts', () => {
       }),
     );
     expect(await get(v.s3, 'public/a.txt')).toBe('AccessDenied');
+    // Self-service (own keys without a grant) stays within the boundary: an S3-only boundary does
+    // not let the user mint keys; without a boundary it may.
+    const self = new IAMClient({
+      endpoint: s.endpoint,
+      region: 'us-east-1',
+      credentials: creds(v.key.id, v.key.secret),
+    });
+    expect(await outcome(self.send(new CreateAccessKeyCommand({})))).toBe('AccessDenied');
+    await root.send(new DeleteUserPermissionsBoundaryCommand({ UserName: v.name }));
+    expect(await outcome(self.send(new CreateAccessKeyCommand({})))).toBe('ok');
   });
 
   it('a service account gets its parent’s rights, narrowed by its own policy (parent ∩ policy)', async () => {

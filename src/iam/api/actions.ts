@@ -177,6 +177,30 @@ function iamConditionKeys(c: Call, action: string): Record<string, string | stri
   return out;
 }
 
+/**
+ * Self-service needs no grant, but a permissions boundary still caps it: an administrator who
+ * bounded a user to, say, s3:* has not let it mint keys. True when the principal has no boundary.
+ */
+function boundaryAllows(
+  cache: IdentityCache,
+  principal: Caller,
+  action: string,
+  resource: string,
+  context: Record<string, string | string[]>,
+): boolean {
+  const boundary = cache.policiesFor(principal)?.permissionsBoundary;
+  if (boundary === undefined) return true;
+  return (
+    evaluate({
+      principal: { arn: principal.arn, account: principal.accountId },
+      action,
+      resource,
+      context,
+      identityPolicies: [boundary],
+    }).effect === 'allow'
+  );
+}
+
 const keyOwner = (c: Call): KeyOwner => userTarget(c, c.p('UserName')).owner;
 const ownerName = (o: KeyOwner): string | undefined => ('root' in o ? undefined : o.userName);
 
@@ -847,7 +871,10 @@ export async function handleIamAction(
     });
     const decision = decided;
     const allowed =
-      decision.effect === 'allow' || (decision.effect === 'implicitDeny' && authz.self === true);
+      decision.effect === 'allow' ||
+      (decision.effect === 'implicitDeny' &&
+        authz.self === true &&
+        boundaryAllows(deps.cache, principal, `iam:${action}`, authz.resource, call.context));
     // Self-service (a user managing its own keys) is allowed by the API's rules, not by a statement.
     auditDecision = {
       ...decision,
