@@ -40,6 +40,23 @@ describe('validateBucketPolicy', () => {
     expect(e.message).toBe('Policy has invalid resource');
   });
 
+  it('refuses actions of other services and wildcard principal ARNs, as S3 does', () => {
+    const photos = 'arn:aws:s3:::photos/*';
+    expect(refusal('photos', stmt(photos, { Action: 'iam:CreateUser' })).message).toBe(
+      'Policy has invalid action',
+    );
+    expect(refusal('photos', stmt(photos, { Action: ['s3:GetObject', 'sts:AssumeRole'] })).message).toBe(
+      'Policy has invalid action',
+    );
+    expect(
+      refusal('photos', stmt(photos, { Principal: { AWS: 'arn:aws:iam::000000000000:user/*' } })).message,
+    ).toBe('Invalid principal in policy');
+    // What S3 accepts.
+    for (const extra of [{ Action: '*' }, { Action: 'S3:Get*' }, { Principal: { AWS: '*' } }]) {
+      expect(validateBucketPolicy('photos', stmt(photos, extra)).policy.statements).toHaveLength(1);
+    }
+  });
+
   it('checks NotResource the same way', () => {
     const doc = JSON.stringify({
       Version: '2012-10-17',

@@ -31,6 +31,32 @@ function checkResources(bucket: string, policy: CompiledPolicy): void {
   }
 }
 
+const asList = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/**
+ * S3 refuses what a bucket policy cannot mean: an action of another service ("Policy has invalid
+ * action": iam:CreateUser would never be asked of a bucket) and a principal ARN with a wildcard
+ * ("Invalid principal in policy": S3 matches principals exactly, so it would match nobody, silently).
+ * `doc` has already compiled, so its shape is known good.
+ */
+function checkActionsAndPrincipals(doc: unknown): void {
+  const statements = asList((doc as { Statement?: unknown }).Statement) as Record<string, unknown>[];
+  for (const s of statements) {
+    for (const a of [...asList(s.Action), ...asList(s.NotAction)]) {
+      if (typeof a === 'string' && a !== '*' && !a.toLowerCase().startsWith('s3:')) {
+        throw malformed('Policy has invalid action');
+      }
+    }
+    for (const p of [s.Principal, s.NotPrincipal]) {
+      if (p === undefined || p === '*' || typeof p !== 'object' || p === null) continue;
+      for (const v of asList((p as Record<string, unknown>).AWS)) {
+        if (typeof v === 'string' && v !== '*' && v.includes('*'))
+          throw malformed('Invalid principal in policy');
+      }
+    }
+  }
+}
+
 /**
  * Validates a PutBucketPolicy body and compiles it. S3 answers MalformedPolicy (400) for every
  * problem; the engine's MalformedPolicyDocument messages are kept as the message.
@@ -54,6 +80,7 @@ export function validateBucketPolicy(bucket: string, text: string): PolicyRef {
     throw e;
   }
   checkResources(bucket, policy);
+  checkActionsAndPrincipals(doc);
   return { id: bucketPolicyId(bucket), policy };
 }
 
