@@ -210,6 +210,10 @@ describe('SigV4 header auth, signed by @smithy/signature-v4', () => {
       const extra = (e as { extra: Record<string, string> }).extra;
       expect(extra.CanonicalRequest).toContain('/bucket/x');
       expect(extra.StringToSign).toMatch(/^AWS4-HMAC-SHA256\n/);
+      expect(extra.StringToSignBytes).toMatch(/^41 57 53 34 2d 48 4d 41 43 2d 53 48 41 32 35 36 0a /);
+      expect(Buffer.from((extra.CanonicalRequestBytes ?? '').replaceAll(' ', ''), 'hex').toString()).toBe(
+        extra.CanonicalRequest,
+      );
       expect(extra.AWSAccessKeyId).toBe(AK);
     }
   });

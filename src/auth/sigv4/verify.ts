@@ -107,15 +107,25 @@ export function checkSignature(input: SignatureInput, payloadHash: string): void
   if (signs(input, creq)) return;
   const raw = rawUriFallback(req.rawPath, uri);
   if (raw !== undefined && signs(input, canonicalRequestOf(input, raw, query, headers, payloadHash))) return;
+  const sts = stringToSign(input.amzDate, input.scope.scope, sha256Hex(creq));
+  // As S3 sends them: the byte forms show what whitespace or encoding differs from the client's.
   throw new CofferError('SignatureDoesNotMatch', undefined, {
     extra: {
       AWSAccessKeyId: input.scope.accessKeyId,
-      StringToSign: stringToSign(input.amzDate, input.scope.scope, sha256Hex(creq)),
+      StringToSign: sts,
       SignatureProvided: input.provided,
+      StringToSignBytes: spacedHex(sts),
       CanonicalRequest: creq,
+      CanonicalRequestBytes: spacedHex(creq),
     },
   });
 }
+
+/** `41 57 53 34` : the bytes of a string as S3 lists them in a SignatureDoesNotMatch body. */
+const spacedHex = (s: string): string =>
+  Buffer.from(s, 'utf8')
+    .toString('hex')
+    .replace(/(..)(?!$)/g, '$1 ');
 
 function canonicalRequestOf(
   input: SignatureInput,
