@@ -130,6 +130,27 @@ export class IdentityCache {
     return undefined;
   }
 
+  /** The users and groups a managed policy (canonical ARN) is attached to, by name. */
+  entitiesForPolicy(tenantId: string, arn: string): { users: UserRecord[]; groups: GroupRecord[] } {
+    const view = this.#tenants.get(tenantId);
+    const users: UserRecord[] = [];
+    const groups: GroupRecord[] = [];
+    for (const [target, arns] of view?.attached ?? []) {
+      if (!arns.includes(arn)) continue;
+      const [kind, id = ''] = target.split(':');
+      if (kind === 'user') {
+        const u = view?.users.get(id);
+        if (u !== undefined) users.push(u);
+      } else {
+        const g = view?.groups.get(id);
+        if (g !== undefined) groups.push(g);
+      }
+    }
+    const byName = (a: { name: string }, b: { name: string }) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+    return { users: users.sort(byName), groups: groups.sort(byName) };
+  }
+
   userById(tenantId: string, userId: string): UserRecord | undefined {
     return this.#tenants.get(tenantId)?.users.get(userId);
   }

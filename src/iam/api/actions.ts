@@ -13,6 +13,7 @@ import type { EvalRequest, PolicyRef } from '../../policy/index.js';
 import { principalContext } from '../authorizer.js';
 import type { IdentityCache } from '../identity-cache.js';
 import { DEFAULT_TENANT, policyArn, type IamService, type KeyOwner, type Scope } from '../service.js';
+import { checkMaxItems } from '../validate.js';
 import {
   el,
   encodeDocument,
@@ -558,6 +559,48 @@ export const actions: Readonly<Record<string, ActionSpec>> = {
         onlyAttached: c.p('OnlyAttached') === 'true',
       });
       return members('Policies', r.items, policyXml) + paging(r);
+    },
+  },
+  ListEntitiesForPolicy: {
+    authz: policyTarget,
+    async run(c) {
+      const policy = await c.deps.iam.resolvePolicy(c.scope, c.p('PolicyArn'));
+      const filter = c.p('EntityFilter');
+      const FILTERS = ['User', 'Group', 'Role', 'LocalManagedPolicy', 'AWSManagedPolicy'];
+      if (filter !== undefined && !FILTERS.includes(filter)) {
+        throw new CofferError('ValidationError', `EntityFilter must be one of ${FILTERS.join(', ')}.`);
+      }
+      const prefix = c.p('PathPrefix') ?? '/';
+      const found = c.deps.cache.entitiesForPolicy(c.scope.tenantId, policy.arn);
+      // One ordered list (groups, then users) paged by position; there are no roles to list.
+      const all = [
+        ...(filter === undefined || filter === 'Group' ? found.groups : []).map((g) => ({
+          kind: 'group',
+          e: g,
+        })),
+        ...(filter === undefined || filter === 'User' ? found.users : []).map((u) => ({
+          kind: 'user',
+          e: u,
+        })),
+      ].filter((x) => x.e.path.startsWith(prefix));
+      const max = checkMaxItems(c.p('MaxItems'));
+      const start = c.p('Marker') === undefined ? 0 : Number(c.p('Marker'));
+      if (!Number.isInteger(start) || start < 0) throw new CofferError('InvalidInput', 'Invalid Marker.');
+      const items = all.slice(start, start + max);
+      const isTruncated = start + max < all.length;
+      const entity = (name: string, id: string, Kind: 'User' | 'Group') =>
+        `<member>${el(`${Kind}Name`, name)}${el(`${Kind}Id`, id)}</member>`;
+      return (
+        `<PolicyGroups>${items
+          .filter((x) => x.kind === 'group')
+          .map((x) => entity(x.e.name, x.e.id, 'Group'))
+          .join('')}</PolicyGroups>` +
+        `<PolicyUsers>${items
+          .filter((x) => x.kind === 'user')
+          .map((x) => entity(x.e.name, x.e.id, 'User'))
+          .join('')}</PolicyUsers><PolicyRoles/>` +
+        paging(isTruncated ? { isTruncated, marker: String(start + max) } : { isTruncated })
+      );
     },
   },
   GetPolicyVersion: {

@@ -48,6 +48,7 @@ import {
   UpdateAccessKeyCommand,
   UpdateUserCommand,
   DeletePolicyVersionCommand,
+  ListEntitiesForPolicyCommand,
 } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequestContext } from '../../kernel/request-context.js';
@@ -401,6 +402,44 @@ describe('IAM API with @aws-sdk/client-iam', () => {
     ).rejects.toMatchObject({
       name: 'UnmodifiableEntityException',
     });
+  });
+
+  it('lists the users and groups a managed policy is attached to', async () => {
+    const arn = (await root.send(new CreatePolicyCommand({ PolicyName: 'Shared', PolicyDocument: DOC })))
+      .Policy!.Arn!;
+    for (const name of ['ent-b', 'ent-a', 'ent-c']) {
+      await root.send(
+        new CreateUserCommand({ UserName: name, ...(name === 'ent-c' ? { Path: '/ops/' } : {}) }),
+      );
+      await root.send(new AttachUserPolicyCommand({ UserName: name, PolicyArn: arn }));
+    }
+    await root.send(new CreateGroupCommand({ GroupName: 'ent-g' }));
+    await root.send(new AttachGroupPolicyCommand({ GroupName: 'ent-g', PolicyArn: arn }));
+    const all = await root.send(new ListEntitiesForPolicyCommand({ PolicyArn: arn }));
+    expect(all.PolicyUsers?.map((u) => u.UserName)).toEqual(['ent-a', 'ent-b', 'ent-c']);
+    expect(all.PolicyUsers?.[0]?.UserId).toMatch(/^AIDA/);
+    expect(all.PolicyGroups?.map((g) => g.GroupName)).toEqual(['ent-g']);
+    expect(all.IsTruncated).toBe(false);
+    const users = await root.send(
+      new ListEntitiesForPolicyCommand({ PolicyArn: arn, EntityFilter: 'User', PathPrefix: '/ops/' }),
+    );
+    expect([users.PolicyUsers?.map((u) => u.UserName), users.PolicyGroups]).toEqual([['ent-c'], []]);
+    const first = await root.send(new ListEntitiesForPolicyCommand({ PolicyArn: arn, MaxItems: 2 }));
+    expect(first.IsTruncated).toBe(true);
+    const rest = await root.send(
+      new ListEntitiesForPolicyCommand({ PolicyArn: arn, MaxItems: 2, Marker: first.Marker }),
+    );
+    expect([...(first.PolicyGroups ?? []), ...(rest.PolicyGroups ?? [])].map((g) => g.GroupName)).toEqual([
+      'ent-g',
+    ]);
+    expect([...(first.PolicyUsers ?? []), ...(rest.PolicyUsers ?? [])].map((u) => u.UserName)).toEqual([
+      'ent-a',
+      'ent-b',
+      'ent-c',
+    ]);
+    await expect(
+      root.send(new ListEntitiesForPolicyCommand({ PolicyArn: 'arn:aws:iam::000000000000:policy/nope' })),
+    ).rejects.toMatchObject({ name: 'NoSuchEntityException' });
   });
 
   it('tags, renames, boundaries, last use and the account summary', async () => {
