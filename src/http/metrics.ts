@@ -283,7 +283,8 @@ export function createCofferMetrics(options: CofferMetricsOptions = {}): CofferM
     registry,
     render,
     observeRequest(r) {
-      let operation = r.operation ?? 'unknown';
+      // Operation names come from fixed tables; anything else (or absurdly long) is not a label value.
+      let operation = r.operation === null || r.operation.length > 64 ? 'unknown' : r.operation;
       let key = r.api + ' ' + operation;
       let s = series.get(key);
       if (s === undefined && series.size >= maxOperations) {

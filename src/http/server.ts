@@ -68,7 +68,14 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       if (rawPath === '/health/ready')
         return void plain(ctx, ready ? 200 : 503, ready ? 'ready\n' : 'starting\n');
       const op = options.ops?.[rawPath];
-      if (op) return void op(ctx);
+      if (op) {
+        // An operations endpoint that throws answers 500; it must not take the server down.
+        try {
+          return void op(ctx);
+        } catch (e) {
+          return void fail(ctx, e, options.log);
+        }
+      }
     }
 
     inFlight++;

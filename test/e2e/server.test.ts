@@ -28,6 +28,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { SERVER_NODE_OPTIONS } from '../../src/cli/relaunch.js';
+import { iamQuery } from '../helpers/iam-query.js';
 import { s3Raw } from '../helpers/s3-raw.js';
 import { startServer } from '../helpers/server.js';
 
@@ -245,6 +246,21 @@ describe('coffer server', () => {
     });
     expect(mismatch.text).toContain('<Code>XAmzContentSHA256Mismatch</Code>');
     expect(s.stderr()).not.toContain("Unhandled 'error' event");
+  });
+
+  it('keeps a caller’s unknown IAM Action out of /metrics (it once grew the page past what V8 can render)', async () => {
+    const s = await startServer();
+    stops.push(() => s.stop());
+    const creds = { accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey };
+    const junk = `X${'A'.repeat(200_000)}`;
+    const r = await iamQuery(s.endpoint, creds, { Action: junk });
+    expect(r.code).toBe('InvalidAction');
+    expect(r.text.length).toBeLessThan(2_000);
+    const metrics = await fetch(`${s.endpoint}/metrics`);
+    expect(metrics.status).toBe(200);
+    const page = await metrics.text();
+    expect(page).not.toContain('AAAAAAAAAA');
+    expect(page).toContain('operation="unknown"');
   });
 
   it('refuses bad configuration with a clear message', () => {

@@ -893,8 +893,11 @@ export async function handleIamAction(
   try {
     if (action === '') throw new CofferError('MissingAction', 'Missing Action');
     const spec = Object.hasOwn(actions, action) ? actions[action] : undefined;
-    if (!spec)
-      throw new CofferError('InvalidAction', `Could not find operation ${action} for version 2010-05-08`);
+    if (!spec) {
+      // The caller's text, bounded: it is echoed in the reply.
+      const shown = action.length > 128 ? `${action.slice(0, 128)}…` : action;
+      throw new CofferError('InvalidAction', `Could not find operation ${shown} for version 2010-05-08`);
+    }
     if (principal.kind === 'anonymous') throw new CofferError('AccessDenied', 'IAM requests must be signed.');
     const scope: Scope = { tenantId: principal.tenantId, accountId: principal.accountId };
     const call: Call = {
@@ -935,6 +938,12 @@ export async function handleIamAction(
     const result = await spec.run(call);
     return { status: 200, xml: response(action, requestId, result), action, decision: auditDecision };
   } catch (e) {
-    return { ...errorReply(e, requestId), action, ...(auditDecision ? { decision: auditDecision } : {}) };
+    // Only names from the action table go on (metrics labels, audit events): an unknown Action is the
+    // caller's arbitrary text, and a megabyte of it per request once made /metrics too big to render.
+    return {
+      ...errorReply(e, requestId),
+      ...(Object.hasOwn(actions, action) ? { action } : {}),
+      ...(auditDecision ? { decision: auditDecision } : {}),
+    };
   }
 }
