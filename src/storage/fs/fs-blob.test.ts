@@ -375,6 +375,62 @@ describe('delete', () => {
   });
 });
 
+describe('symlinks placed in the data directory through POSIX', () => {
+  // Outside the data directory: what a followed symlink would expose or change.
+  let outside: string;
+  beforeEach(() => {
+    outside = mkdtempSync(join(tmpdir(), 'coffer-outside-'));
+    writeFileSync(join(outside, 'passwd'), 'root:x:0:0');
+  });
+  afterEach(() => rmSync(outside, { recursive: true, force: true }));
+  const refusal = async (p: Promise<unknown>): Promise<string> => {
+    try {
+      await p;
+      return 'accepted';
+    } catch (e) {
+      return (e as { code?: string }).code ?? String(e);
+    }
+  };
+
+  it('are not followed on reads: an object, a directory of keys or a whole bucket', async () => {
+    await put('victim.txt', 'mine');
+    await put('sub/passwd', 'mine too');
+    rmSync(join(data, 'b', 'victim.txt'));
+    fs.symlinkSync(join(outside, 'passwd'), join(data, 'b', 'victim.txt'));
+    expect(await refusal(store.open('b', 'victim.txt'))).toBe('AccessDenied');
+    expect(store.statNow?.('b', 'victim.txt')).toBeUndefined(); // HEAD does not describe the target
+    rmSync(join(data, 'b', 'sub'), { recursive: true });
+    fs.symlinkSync(outside, join(data, 'b', 'sub'));
+    expect(await refusal(store.open('b', 'sub/passwd'))).toBe('AccessDenied');
+    await store.createBucket('c');
+    rmSync(join(data, 'c'), { recursive: true });
+    fs.symlinkSync(outside, join(data, 'c'));
+    expect(await refusal(store.open('c', 'passwd'))).toBe('AccessDenied');
+    // The data directory itself may be reached through a symlink: that is the operator's choice.
+    const link = `${data}-link`;
+    fs.symlinkSync(data, link);
+    try {
+      await put('plain.txt', 'fine');
+      const viaLink = openFsBlobStore({ dataDir: link });
+      const r = await viaLink.open('b', 'plain.txt');
+      expect(r && (await collect(r.stream())).toString()).toBe('fine');
+    } finally {
+      rmSync(link);
+    }
+  });
+
+  it('are not followed on writes or deletes, and nothing outside changes', async () => {
+    mkdirSync(join(outside, 'd'));
+    writeFileSync(join(outside, 'd', 'keep'), 'keep');
+    fs.symlinkSync(join(outside, 'd'), join(data, 'b', 'sub'));
+    expect(await refusal(put('sub/pwned', 'x'))).toBe('AccessDenied');
+    expect(await refusal(put('sub/deeper/pwned', 'x'))).toBe('AccessDenied');
+    expect(await refusal(store.delete('b', 'sub/keep'))).toBe('AccessDenied');
+    expect(readdirSync(join(outside, 'd'))).toEqual(['keep']);
+    expect(tmpFiles()).toEqual([]);
+  });
+});
+
 describe('directory markers', () => {
   it('stores an empty marker as the directory, and survives the pruning of its children', async () => {
     const info = await put('photos/', '');

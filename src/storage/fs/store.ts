@@ -78,6 +78,8 @@ export const indexDbPath = (dataDir: string): string => `${stripSlash(dataDir)}/
 const READ_CHUNK = 512 * 1024;
 /** Bodies declared at most this long are gathered in memory and written with one call (SmallTemp). */
 const SMALL_BODY = 64 * 1024;
+/** Reads never follow a symlink in the object's own place (see the note on symlinks in the store). */
+const READ_NOFOLLOW = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW;
 /** Reads of at most this many bytes are made inline (readSync): a few µs from the page cache. */
 const INLINE_READ = 64 * 1024;
 const UPLOAD_ID = /^[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,199}$/;
@@ -381,6 +383,47 @@ export function openFsBlobStore(options: FsBlobStoreOptions): BlobStore {
     checkBucketName(bucket);
     return `${root}/${bucket}`;
   };
+
+  /*
+   * Symlinks. The data directory is shared with POSIX users, who can put a symlink where an object
+   * or a directory of keys was: followed, a GET would serve /etc/passwd or .coffer/master.key and a
+   * PUT or DELETE would act outside the data directory (CWE-59). Coffer never follows one:
+   * - reads open with O_NOFOLLOW and then check where the descriptor really is (/proc/self/fd on
+   *   Linux, one readlink), so a symlinked directory on the way or a symlinked bucket is caught
+   *   whenever it appeared;
+   * - writes and deletes check a directory's real path the first time this process uses it (it is
+   *   then remembered in knownDirs), so a directory swapped for a symlink later, while the server
+   *   runs, is not caught: a remaining window that only openat2(RESOLVE_BENEATH) would close.
+   */
+  const realRoot = fs.realpathSync(root);
+  const fdPaths = process.platform === 'linux';
+  const escapes = (): CofferError =>
+    new CofferError(
+      'AccessDenied',
+      'The object is reached through a symbolic link, which Coffer does not follow.',
+    );
+  /** Whether an open descriptor is a file under `dir` (a directory under root), really. */
+  const fdWithin = (fd: number, dir: string): boolean => {
+    if (!fdPaths) return true;
+    return fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith(`${realRoot}${dir.slice(root.length)}/`);
+  };
+  /**
+   * Throws unless `dir` (under root), or its nearest existing ancestor when it does not exist yet,
+   * is where it says, with no symlink on the way: before mkdir -p, which would follow one too.
+   */
+  const checkRealDir = (dir: string): void => {
+    for (let d = dir; d.length > root.length; d = d.slice(0, d.lastIndexOf('/'))) {
+      let real: string;
+      try {
+        real = fs.realpathSync(d);
+      } catch (e) {
+        if (errno(e) === 'ENOENT' || errno(e) === 'ENOTDIR') continue; // look further up
+        throw e;
+      }
+      if (real !== realRoot + d.slice(root.length)) throw escapes();
+      return;
+    }
+  };
   const markerFile = (bucket: string, key: string): string =>
     `${markersDir}/${bucket}/${createHash('sha256').update(key).digest('hex')}`;
   const uploadDir = (uploadId: string): string => {
@@ -415,13 +458,15 @@ export function openFsBlobStore(options: FsBlobStoreOptions): BlobStore {
    * whereas a thread-pool round trip costs 20–40 µs of event-loop time on a busy 2-core machine
    * (waking a pool thread preempts the loop). Data reads and every write stay on the pool.
    */
-  const openFile = (path: string): BlobReader | undefined => {
+  /** Opens a file that must lie under `within` (a directory under root), following no symlink. */
+  const openFile = (path: string, within: string): BlobReader | undefined => {
     let fd: number;
     try {
-      fd = fs.openSync(path, 'r');
+      fd = fs.openSync(path, READ_NOFOLLOW);
     } catch (e) {
       const code = errno(e);
       if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return undefined;
+      if (code === 'ELOOP') throw escapes(); // the object's own name is a symlink
       throw e;
     }
     try {
@@ -430,6 +475,10 @@ export function openFsBlobStore(options: FsBlobStoreOptions): BlobStore {
       if (!st.isFile()) {
         closeQuietly(fd);
         return undefined;
+      }
+      if (!fdWithin(fd, within)) {
+        closeQuietly(fd);
+        throw escapes();
       }
       return new FdReader(fd, st.size, st.mtimeMs);
     } catch (e) {
@@ -447,6 +496,15 @@ export function openFsBlobStore(options: FsBlobStoreOptions): BlobStore {
     }
   };
 
+  const lstatQuietSync = (path: string): fs.Stats | undefined => {
+    try {
+      return fs.lstatSync(path, { throwIfNoEntry: false });
+    } catch (e) {
+      if (errno(e) === 'ENOTDIR') return undefined;
+      throw e;
+    }
+  };
+
   const statQuietSync = (path: string): fs.Stats | undefined => {
     try {
       return fs.statSync(path, { throwIfNoEntry: false });
@@ -460,8 +518,8 @@ export function openFsBlobStore(options: FsBlobStoreOptions): BlobStore {
   const openNow = (bucket: string, key: string): BlobReader | undefined => {
     const path = readablePath(bucket, key);
     if (path === undefined) return undefined;
-    if (!isMarkerKey(key)) return openFile(path);
-    const reader = openFile(markerFile(bucket, key));
+    if (!isMarkerKey(key)) return openFile(path, bucketDir(bucket));
+    const reader = openFile(markerFile(bucket, key), markersDir);
     if (reader) return reader;
     const st = statQuietSync(path.slice(0, -1));
     return st?.isDirectory() ? new EmptyReader(st.mtimeMs) : undefined;
@@ -477,13 +535,15 @@ export function openFsBlobStore(options: FsBlobStoreOptions): BlobStore {
       const st = statQuietSync(path.slice(0, -1));
       return st?.isDirectory() ? { size: 0, mtimeMs: st.mtimeMs } : undefined;
     }
-    const st = statQuietSync(path);
+    // lstat: a symlink in the object's place is not the object (HEAD must not describe its target).
+    const st = lstatQuietSync(path);
     return st?.isFile() ? { size: st.size, mtimeMs: st.mtimeMs } : undefined;
   };
 
   /** Creates the key's parent directories; a file in the way is a conflict. */
   const makeParents = async (dir: string, key: string): Promise<void> => {
     if (knownDirs.has(dir)) return;
+    checkRealDir(dir);
     try {
       const created = await mkdirp(dir);
       // New directories are entries of their parents: make the topmost one durable too.
@@ -771,8 +831,10 @@ export function openFsBlobStore(options: FsBlobStoreOptions): BlobStore {
         return;
       }
       try {
-        const st = await stat(path);
-        if (!st.isFile()) return; // a directory is not this object
+        const parent = path.slice(0, path.lastIndexOf('/'));
+        if (!knownDirs.has(parent)) checkRealDir(parent);
+        const st = fs.lstatSync(path);
+        if (!st.isFile()) return; // a directory (or a symlink) is not this object
         await unlink(path);
       } catch (e) {
         const code = errno(e);
@@ -790,7 +852,7 @@ export function openFsBlobStore(options: FsBlobStoreOptions): BlobStore {
         await fsyncDir(uploadDir(uploadId));
       }),
 
-    openPart: (uploadId, partNumber) => settle(() => openFile(partFile(uploadId, partNumber))),
+    openPart: (uploadId, partNumber) => settle(() => openFile(partFile(uploadId, partNumber), multipartDir)),
 
     assemble,
 
