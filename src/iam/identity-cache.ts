@@ -271,6 +271,16 @@ export class IdentityCache {
     return cred;
   }
 
+  /**
+   * How many stored access keys (of `total`) this master key cannot open: all of them means the
+   * server was started with another master key than the one they were sealed with.
+   */
+  unreadableSecrets(): { unreadable: number; total: number } {
+    let unreadable = 0;
+    for (const k of this.#keys.values()) if (this.#secret(k) === undefined) unreadable++;
+    return { unreadable, total: this.#keys.size };
+  }
+
   #secret(key: AccessKeyRecord): string | undefined {
     const known = this.#secrets.get(key.accessKeyId);
     if (known && known.sealed === key.secretCipher) return known.secret;

@@ -49,6 +49,18 @@ export async function createIdentity(options: IdentitySetupOptions): Promise<Ide
     rootAccessKeyId: options.root.accessKeyId,
     rootSecret: options.root.secretAccessKey,
   });
+  // A different master key (COFFER_MASTER_KEY changed, or the key file replaced) leaves every stored
+  // secret unreadable, and every key but the environment's root would then fail as unknown, with
+  // nothing said: refuse to start instead, saying why.
+  const { unreadable, total } = cache.unreadableSecrets();
+  if (total > 0 && unreadable === total) {
+    throw new Error(
+      `none of the ${total} stored access key secrets can be decrypted with this master key: ` +
+        (options.config.masterKey !== undefined
+          ? 'COFFER_MASTER_KEY is not the one they were sealed with'
+          : `${masterKeyPath(options.config.dataDir)} is not the key they were sealed with`),
+    );
+  }
   const iam = new IamService({
     store,
     cache,

@@ -26,6 +26,7 @@ import {
   PutObjectCommand,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import { CreateAccessKeyCommand, CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
 import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { SERVER_NODE_OPTIONS } from '../../src/cli/relaunch.js';
 import { iamQuery } from '../helpers/iam-query.js';
@@ -261,6 +262,42 @@ describe('coffer server', () => {
     const page = await metrics.text();
     expect(page).not.toContain('AAAAAAAAAA');
     expect(page).toContain('operation="unknown"');
+  });
+
+  it('refuses to start with another master key than the stored secrets were sealed with', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'coffer-mk-'));
+    const first = await startServer({ dataDir, env: { COFFER_MASTER_KEY: 'the-first-master-key' } });
+    const iam = new IAMClient({
+      endpoint: first.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: first.accessKeyId, secretAccessKey: first.secretAccessKey },
+    });
+    await iam.send(new CreateUserCommand({ UserName: 'sealed' }));
+    await iam.send(new CreateAccessKeyCommand({ UserName: 'sealed' }));
+    iam.destroy();
+    await first.stop();
+    const env = { COFFER_ROOT_USER: first.accessKeyId, COFFER_ROOT_PASSWORD: first.secretAccessKey };
+    const r = spawn(
+      'node',
+      ['bin/coffer.js', 'server', '--address', '127.0.0.1', '--port', '0', '--data', dataDir],
+      { stdio: 'pipe', env: { ...process.env, ...env, COFFER_MASTER_KEY: 'another-master-key' } },
+    );
+    // A server that wrongly starts is stopped rather than left behind.
+    const stray = setTimeout(() => r.kill('SIGKILL'), 20_000);
+    const { code, err } = await new Promise<{ code: number | null; err: string }>((resolve) => {
+      let err = '';
+      r.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      r.on('close', (code) => resolve({ code, err }));
+    });
+    clearTimeout(stray);
+    expect(code).not.toBe(0);
+    expect(err).toMatch(
+      /none of the 1 stored access key secrets can be decrypted with this master key: COFFER_MASTER_KEY is not the one/,
+    );
+    // With the right key it starts, and the user's key still works.
+    const again = await startServer({ dataDir, env: { ...env, COFFER_MASTER_KEY: 'the-first-master-key' } });
+    stops.push(() => again.stop());
+    expect((await fetch(`${again.endpoint}/health/ready`)).status).toBe(200);
   });
 
   it('refuses bad configuration with a clear message', () => {

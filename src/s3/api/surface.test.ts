@@ -1342,6 +1342,12 @@ describe('request integrity', () => {
     }
   });
 
+  it('refuses response-* overrides that cannot be headers with 400, not 500', async () => {
+    const r = await raw('GET', '/alpha/digits?response-content-type=text%2Fhtml%0D%0AX-Evil%3A%201');
+    expect([r.status, r.text.includes('<Code>InvalidArgument</Code>')]).toEqual([400, true]);
+    expect(r.headers.get('x-evil')).toBeNull();
+  });
+
   it('refuses a signature made for another service', async () => {
     const ec2 = new SignatureV4({
       service: 'ec2',

@@ -144,7 +144,14 @@ function overridesOf(g: Granted): [string, string][] | undefined {
   let found: [string, string][] | undefined;
   for (const [param, name] of overrides) {
     const v = q.get(param);
-    if (v !== null) (found ??= []).push([name, v]);
+    if (v === null) continue;
+    // A value that cannot be a header (CR, LF, other controls) is the caller's error, not ours (500).
+    if (/[^\t\x20-\x7e\x80-\xff]/.test(v)) {
+      throw new CofferError('InvalidArgument', `Invalid value for ${param}.`, {
+        extra: { ArgumentName: param, ArgumentValue: v.replace(/[^\x20-\x7e]/g, '?') },
+      });
+    }
+    (found ??= []).push([name, v]);
   }
   if (found !== undefined && g.auth.auth.principal.kind === 'anonymous') {
     throw new CofferError(
