@@ -116,7 +116,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable) return void socket.destroy();
-    const code = err.code === 'HPE_HEADER_OVERFLOW' ? 'RequestHeaderSectionTooLarge' : 'InvalidRequest';
+    // Headers that never finished arriving (headersTimeout) are a timeout, as S3 says (RequestTimeout).
+    const code =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? 'RequestHeaderSectionTooLarge'
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || err.code === 'HPE_HEADERS_TIMEOUT'
+          ? 'RequestTimeout'
+          : 'InvalidRequest';
     socket.end(transportError(code));
   });
 
