@@ -54,6 +54,7 @@ export async function createIdentity(options: IdentitySetupOptions): Promise<Ide
   // nothing said: refuse to start instead, saying why.
   const { unreadable, total } = cache.unreadableSecrets();
   if (total > 0 && unreadable === total) {
+    await store.close();
     throw new Error(
       `none of the ${total} stored access key secrets can be decrypted with this master key: ` +
         (options.config.masterKey !== undefined
