@@ -506,18 +506,10 @@ export function openFsBlobStore(options: FsBlobStoreOptions): BlobStore {
     }
   };
 
-  const lstatQuietSync = (path: string): fs.Stats | undefined => {
+  /** stat (or, with `follow` false, lstat) inline; undefined when nothing is there. */
+  const statQuietSync = (path: string, follow = true): fs.Stats | undefined => {
     try {
-      return fs.lstatSync(path, { throwIfNoEntry: false });
-    } catch (e) {
-      if (errno(e) === 'ENOTDIR') return undefined;
-      throw e;
-    }
-  };
-
-  const statQuietSync = (path: string): fs.Stats | undefined => {
-    try {
-      return fs.statSync(path, { throwIfNoEntry: false });
+      return (follow ? fs.statSync : fs.lstatSync)(path, { throwIfNoEntry: false });
     } catch (e) {
       if (errno(e) === 'ENOTDIR') return undefined;
       throw e;
@@ -546,7 +538,7 @@ export function openFsBlobStore(options: FsBlobStoreOptions): BlobStore {
       return st?.isDirectory() ? { size: 0, mtimeMs: st.mtimeMs } : undefined;
     }
     // lstat: a symlink in the object's place is not the object (HEAD must not describe its target).
-    const st = lstatQuietSync(path);
+    const st = statQuietSync(path, false);
     return st?.isFile() ? { size: st.size, mtimeMs: st.mtimeMs } : undefined;
   };
 
