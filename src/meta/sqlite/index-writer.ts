@@ -152,17 +152,16 @@ export class IndexWriter {
           this.post();
         }
       });
-      // A thread that throws while starting also posts 'failed', but its 'error' event may arrive
-      // first: both name the cause.
-      this.worker.on('error', (e) =>
-        reject(
-          this.fail(
-            started
-              ? new Error('the index writer failed', { cause: e })
-              : new Error(`the index writer could not start: ${e.message}`, { cause: e }),
-          ),
-        ),
-      );
+      // A thread that throws while starting posts 'failed' first, but its 'error' event comes on
+      // another port and may arrive first, sometimes without a message (the error crossed threads
+      // as a clone): let the 'failed' message, which names the cause, settle it if it is on its way.
+      this.worker.on('error', (e) => {
+        if (started) return void reject(this.fail(new Error('the index writer failed', { cause: e })));
+        const why = typeof e?.message === 'string' ? e.message : String(e);
+        setImmediate(() =>
+          reject(this.fail(new Error(`the index writer could not start: ${why}`, { cause: e }))),
+        );
+      });
       this.worker.on('exit', () => reject(this.fail(new Error('the index writer has stopped'))));
     });
     // Start-up failures surface through `ready` (awaited by the server) and through every write.
