@@ -120,7 +120,8 @@ ${unsupportedSubresources.map((s) => `\`?${s}\``).join(', ')}.
 - Files changed through POSIX are noticed on read: when size or mtime differ from the index, the
   record is refreshed (ETag recomputed) before replying; a vanished file is \`NoSuchKey\`.
 - Keys that cannot be files (\`.\`/\`..\` segments, empty segments, NUL, segments over 255 bytes, a key
-  that would need to be both a file and a directory) are refused with a clear error.
+  that would need to be both a file and a directory) are refused with a clear error; for a multipart
+  upload already at CreateMultipartUpload when the clash exists then.
 - CORS: preflight \`OPTIONS\` is answered from the bucket's rules without authentication (403
   \`AccessForbidden\` when no rule matches); matching actual requests get \`Access-Control-*\` headers.
 `;

@@ -84,6 +84,11 @@ export interface BlobStore {
    * filesystem's cached inode): lets HEAD answer from a cached record in one synchronous step.
    */
   statNow?(bucket: string, key: string): BlobInfo | undefined;
+  /**
+   * Throws ObjectNameConflict when a commit of `key` would: a file where one of its directories must
+   * go, or a directory where its file must go. For uploads that commit much later (multipart).
+   */
+  checkPlace?(bucket: string, key: string): void;
   /** `open` without a promise, likewise (GET's fast path). */
   openNow?(bucket: string, key: string): BlobReader | undefined;
   /** Deletes the object's file and prunes parent directories left empty (never the bucket directory). */

@@ -730,24 +730,27 @@ describe('objects', () => {
         new CopyObjectCommand({ Bucket: 'alpha', Key: 'clash/copy', CopySource: 'alpha/clashdir/child' }),
       ),
     );
+    // Multipart: CreateMultipartUpload refuses a clash it can see; one that appears while the parts
+    // are uploaded is refused at completion.
     const { UploadId } = await s3.send(
-      new CreateMultipartUploadCommand({ Bucket: 'alpha', Key: 'clashdir' }),
+      new CreateMultipartUploadCommand({ Bucket: 'alpha', Key: 'clashlater' }),
     );
+    await s3.send(new PutObjectCommand({ Bucket: 'alpha', Key: 'clashlater/child', Body: small }));
     const part = await s3.send(
-      new UploadPartCommand({ Bucket: 'alpha', Key: 'clashdir', UploadId, PartNumber: 1, Body: small }),
+      new UploadPartCommand({ Bucket: 'alpha', Key: 'clashlater', UploadId, PartNumber: 1, Body: small }),
     );
     await refused(
       s3.send(
         new CompleteMultipartUploadCommand({
           Bucket: 'alpha',
-          Key: 'clashdir',
+          Key: 'clashlater',
           UploadId,
           MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag! }] },
         }),
       ),
     );
     expect(tmpFiles()).toEqual([]);
-    await s3.send(new AbortMultipartUploadCommand({ Bucket: 'alpha', Key: 'clashdir', UploadId }));
+    await s3.send(new AbortMultipartUploadCommand({ Bucket: 'alpha', Key: 'clashlater', UploadId }));
   });
 
   it('reports the body bytes of each reply in its completion event', async () => {
@@ -1346,6 +1349,23 @@ describe('request integrity', () => {
     const r = await raw('GET', '/alpha/digits?response-content-type=text%2Fhtml%0D%0AX-Evil%3A%201');
     expect([r.status, r.text.includes('<Code>InvalidArgument</Code>')]).toEqual([400, true]);
     expect(r.headers.get('x-evil')).toBeNull();
+  });
+
+  it('refuses a multipart upload whose key clashes with a file or a directory when it is created', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: 'alpha', Key: 'clash-file', Body: 'x' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'alpha', Key: 'clash-dir/inner', Body: 'x' }));
+    for (const Key of ['clash-file/below', 'clash-dir']) {
+      expect(await sdkError(s3.send(new CreateMultipartUploadCommand({ Bucket: 'alpha', Key })))).toEqual({
+        name: 'ObjectNameConflict',
+        status: 409,
+      });
+    }
+    const ok = await s3.send(
+      new CreateMultipartUploadCommand({ Bucket: 'alpha', Key: 'clash-dir/new/deep' }),
+    );
+    await s3.send(
+      new AbortMultipartUploadCommand({ Bucket: 'alpha', Key: 'clash-dir/new/deep', UploadId: ok.UploadId }),
+    );
   });
 
   it('refuses a signature made for another service', async () => {

@@ -54,6 +54,8 @@ export interface CreateUploadInput {
 
 export async function createUpload(d: ServiceDeps, input: CreateUploadInput): Promise<MultipartUploadRecord> {
   d.blobs.checkKey(input.key);
+  // Refused now rather than at Complete, after the parts were uploaded (Complete checks again).
+  d.blobs.checkPlace?.(input.bucket, input.key);
   const upload: MultipartUploadRecord = {
     uploadId: newUploadId(),
     bucket: input.bucket,

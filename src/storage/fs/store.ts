@@ -817,6 +817,25 @@ export function openFsBlobStore(options: FsBlobStoreOptions): BlobStore {
     stat: (bucket, key) => settle(() => statNow(bucket, key)),
     statNow,
 
+    checkPlace(bucket, key) {
+      checkObjectKey(key);
+      if (isMarkerKey(key)) return; // a marker is the directory itself
+      const dir = bucketDir(bucket);
+      const segments = key.split('/');
+      let p = dir;
+      for (const segment of segments.slice(0, -1)) {
+        p += `/${segment}`;
+        const st = statQuietSync(p, false);
+        if (st === undefined) return; // nothing below can be in the way
+        if (!st.isDirectory()) {
+          throw conflict(key, 'a prefix of the key is an object (a file), so it cannot also be a directory');
+        }
+      }
+      if (statQuietSync(`${dir}/${key}`, false)?.isDirectory()) {
+        throw conflict(key, 'other objects exist under this key followed by "/", so it is a directory');
+      }
+    },
+
     async delete(bucket, key) {
       const path = readablePath(bucket, key);
       if (path === undefined) return;
