@@ -95,6 +95,7 @@ export function createS3Surface(deps: S3SurfaceDeps): S3Surface {
   return async function s3(ctx: RequestContext): Promise<void> {
     let request: ResolvedRequest | undefined;
     let auth: AuthenticatedRequest | undefined;
+    let granted: Granted | undefined;
     let cors: ReplyHeaders | undefined;
     let errorCode: string | undefined;
     let bytesOut = 0;
@@ -141,19 +142,17 @@ export function createS3Surface(deps: S3SurfaceDeps): S3Surface {
       // s3:ExistingObjectTag needs the object's tags before deciding: one (cached) index read, and
       // only when the operation uses the key (a copy's read of its source always does) and a policy
       // may ask: the account root in a bucket without a bucket policy is allowed unconditionally.
-      const mayAsk = (b: BucketRecord | undefined): b is BucketRecord =>
-        b !== undefined && (auth?.auth.principal.kind !== 'root' || policies.of(b) !== undefined);
       const existingTags =
-        mayAsk(bucket) &&
         request.key !== undefined &&
-        (op.conditionKeys as readonly string[]).includes(EXISTING_TAG)
+        (op.conditionKeys as readonly string[]).includes(EXISTING_TAG) &&
+        tagsMayMatter(bucket, auth, policies)
           ? (await objects.get(bucket.name, request.key))?.tags
           : undefined;
       const copySourceTags =
-        request.copySource !== undefined && mayAsk(copySource)
+        request.copySource !== undefined && tagsMayMatter(copySource, auth, policies)
           ? (await objects.get(copySource.name, request.copySource.key))?.tags
           : undefined;
-      const granted = authorizeRequest(authzDeps, ctx, request, auth, bucket, {
+      granted = authorizeRequest(authzDeps, ctx, request, auth, bucket, {
         bucket: sideOf(bucket),
         copySource: sideOf(copySource),
         existingTags,
@@ -162,15 +161,20 @@ export function createS3Surface(deps: S3SurfaceDeps): S3Surface {
       if (bucket === undefined && op.level !== 'service' && op.name !== 'CreateBucket') {
         throw new CofferError('NoSuchBucket', undefined, { extra: { BucketName: request.bucket ?? '' } });
       }
-      const reply = await handlers[op.name as HandledOperation](granted, services).catch((e: unknown) => {
-        throw hideMissingKey(e, granted);
-      });
+      const reply = await handlers[op.name as HandledOperation](granted, services);
       // writeReply fills in the headers (Content-Length of a body) before it returns its promise.
       const sending = writeReply(ctx, reply, cors);
       bytesOut = declaredBytes(ctx, reply.status, reply.headers);
       await sending;
     } catch (e) {
-      const written = writeError(ctx, e, cors, deps.log, request?.op.name);
+      // Here rather than in a .catch on the handler's promise: no extra promise per request.
+      const written = writeError(
+        ctx,
+        granted === undefined ? e : hideMissingKey(e, granted),
+        cors,
+        deps.log,
+        request?.op.name,
+      );
       errorCode = written.error.code;
       if (written.bytesOut !== undefined) bytesOut = written.bytesOut;
     } finally {
@@ -206,6 +210,18 @@ function wrongService(auth: AuthenticatedRequest): CofferError {
     presigned ? 'AuthorizationQueryParametersError' : 'AuthorizationHeaderMalformed',
     `${presigned ? 'Error parsing the X-Amz-Credential parameter' : 'The authorization header is malformed'}; incorrect service "${auth.service}". This endpoint belongs to "s3".`,
   );
+}
+
+/**
+ * Whether a decision in bucket `b` may ask for an object's tags: for anyone but the account root,
+ * and for the root too when the bucket has a policy (the root is otherwise allowed unconditionally).
+ */
+function tagsMayMatter(
+  b: BucketRecord | undefined,
+  auth: AuthenticatedRequest,
+  policies: BucketPolicyCache,
+): b is BucketRecord {
+  return b !== undefined && (auth.auth.principal.kind !== 'root' || policies.of(b) !== undefined);
 }
 
 /** The reads whose missing key S3 reports as such only to callers who may list the bucket. */
