@@ -1,7 +1,8 @@
 // A raw SigV4-signed IAM query call, for the extension actions the AWS SDK does not model
-// (SetUserStatus, SetUserRole, CreateTenant …). Signed by hand, independently of the server's code.
-import { createHash, createHmac } from 'node:crypto';
+// (SetUserStatus, SetUserRole, CreateTenant …), signed by the tests' own SigV4 signer.
+import { createHash } from 'node:crypto';
 import { XMLParser } from 'fast-xml-parser';
+import { signV4 } from './sigv4-sign.js';
 
 export interface QueryCreds {
   accessKeyId: string;
@@ -18,8 +19,6 @@ export interface QueryResult {
 }
 
 const xml = new XMLParser({ ignoreAttributes: true, parseTagValue: false, isArray: (n) => n === 'member' });
-const sha256 = (b: string): string => createHash('sha256').update(b).digest('hex');
-const hmac = (k: Buffer | string, d: string): Buffer => createHmac('sha256', k).update(d).digest();
 
 export async function iamQuery(
   endpoint: string,
@@ -27,35 +26,16 @@ export async function iamQuery(
   params: Record<string, string>,
 ): Promise<QueryResult> {
   const body = new URLSearchParams({ Version: '2010-05-08', ...params }).toString();
-  const amzDate = new Date().toISOString().replace(/[-:]|\.\d{3}/g, '');
-  const day = amzDate.slice(0, 8);
-  const scope = `${day}/us-east-1/iam/aws4_request`;
-  const hash = sha256(body);
-  const signed = 'host;x-amz-content-sha256;x-amz-date';
-  const canonical = [
-    'POST',
-    '/',
-    '',
-    `host:${new URL(endpoint).host}`,
-    `x-amz-content-sha256:${hash}`,
-    `x-amz-date:${amzDate}`,
-    '',
-    signed,
-    hash,
-  ].join('\n');
-  let k = hmac(`AWS4${creds.secretAccessKey}`, day);
-  for (const part of ['us-east-1', 'iam', 'aws4_request']) k = hmac(k, part);
-  const sig = createHmac('sha256', k)
-    .update(['AWS4-HMAC-SHA256', amzDate, scope, sha256(canonical)].join('\n'))
-    .digest('hex');
+  // fetch sets Host itself, to the same value that was signed.
+  const { host: _host, ...signed } = signV4(endpoint, creds, {
+    method: 'POST',
+    path: '/',
+    payloadHash: createHash('sha256').update(body).digest('hex'),
+    service: 'iam',
+  });
   const res = await fetch(`${endpoint}/`, {
     method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
-      'x-amz-date': amzDate,
-      'x-amz-content-sha256': hash,
-      authorization: `AWS4-HMAC-SHA256 Credential=${creds.accessKeyId}/${scope}, SignedHeaders=${signed}, Signature=${sig}`,
-    },
+    headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8', ...signed },
     body,
   });
   const text = await res.text();
